@@ -1,0 +1,54 @@
+import Foundation
+import Hummingbird
+
+/// One query parameter of a documented route.
+struct QueryParameter: Sendable {
+    let name: String
+    let schema: JSONValue
+    let description: String
+
+    init(_ name: String, _ schema: JSONValue = Schema.string, _ description: String) {
+        self.name = name
+        self.schema = schema
+        self.description = description
+    }
+}
+
+/// How a route is described in `/openapi.json`.
+struct RouteDoc: Sendable {
+    var summary: String
+    var tag: String
+    /// Whether a bearer token is required.
+    var authenticated = true
+    /// Component schema name of the JSON request body.
+    var body: String? = nil
+    /// Component schema name of the success response, or a raw media type description.
+    var response: String? = nil
+    var status = 200
+    var responseMediaType = "application/json"
+    var query: [QueryParameter] = []
+    /// Error statuses worth naming beyond 400/401.
+    var errors: [Int] = []
+}
+
+/// Registers routes on the router and records each one's description, so that the OpenAPI
+/// document cannot drift from the routes that exist.
+final class APIRoutes {
+    let router: Router<AppRequestContext>
+    private(set) var documented: [(method: HTTPRequest.Method, path: String, doc: RouteDoc)] = []
+
+    init(router: Router<AppRequestContext>) {
+        self.router = router
+    }
+
+    /// `path` uses OpenAPI's `{name}` syntax, which the router also understands.
+    func add(
+        _ method: HTTPRequest.Method,
+        _ path: String,
+        _ doc: RouteDoc,
+        handler: @escaping @Sendable (Request, AppRequestContext) async throws -> some ResponseGenerator
+    ) {
+        documented.append((method, path, doc))
+        router.on(RouterPath(path), method: method, use: handler)
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import Hummingbird
+import ParleyCore
+import ParleyStore
+
+/// Login, logout, the caller's own profile, and personal API tokens.
+struct AuthController {
+    let services: Services
+
+    struct LoginRequest: Decodable {
+        let email: String
+        let password: String
+    }
+
+    struct LoginResponse: Encodable, Sendable {
+        let token: String
+        let expiresAt: Date?
+        let user: User
+    }
+
+    struct MeResponse: Encodable, Sendable {
+        let user: User
+        let workspace: WorkspaceSummary
+    }
+
+    struct WorkspaceSummary: Encodable, Sendable {
+        let id: Int64
+        let name: String
+    }
+
+    struct CreateTokenRequest: Decodable {
+        let name: String
+        let expiresInDays: Int?
+    }
+
+    struct CreatedToken: Encodable, Sendable {
+        /// Shown once; only its hash is kept.
+        let token: String
+        let info: APIToken
+    }
+
+    func register(_ api: APIRoutes) {
+        api.add(.post, "/api/v1/auth/login", RouteDoc(summary: "Log in with email and password", tag: "auth", authenticated: false,
+                                                      body: "LoginRequest", response: "LoginResponse", errors: [429]), handler: login)
+        api.add(.post, "/api/v1/auth/logout", RouteDoc(summary: "Revoke the token used for this request", tag: "auth", status: 204), handler: logout)
+        api.add(.get, "/api/v1/me", RouteDoc(summary: "The caller and their workspace", tag: "auth", response: "Me"), handler: me)
+        api.add(.get, "/api/v1/tokens", RouteDoc(summary: "The caller's tokens (without their secrets)", tag: "auth", response: "TokenPage"), handler: listTokens)
+        api.add(.post, "/api/v1/tokens", RouteDoc(summary: "Create an API token for integrations; the token is shown once", tag: "auth",
+                                                  body: "CreateTokenRequest", response: "CreatedToken", status: 201), handler: createToken)
+        api.add(.delete, "/api/v1/tokens/{id}", RouteDoc(summary: "Revoke one of the caller's tokens", tag: "auth", status: 204, errors: [404]), handler: revokeToken)
+    }
+
+    @Sendable func login(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<LoginResponse> {
+        let body = try await RequestDecoding.decode(LoginRequest.self, from: request, context: context)
+        let key = SearchNormalization.email(body.email)
+        let now = services.clock.now()
+        if let wait = await services.loginThrottle.retryAfter(key, now: now) {
+            var error = APIError(.tooManyRequests, code: "too_many_attempts", message: "too many failed logins; try again in \(Int(wait.rounded(.up))) s")
+            error.headers[.retryAfter] = String(Int(wait.rounded(.up)))
+            throw error
+        }
+        let credentials = try await services.users.credentials(email: body.email)
+        var valid = false
+        if let credentials {
+            valid = try await services.passwords.verify(body.password, hash: credentials.passwordHash)
+        } else {
+            try await services.passwords.verifyDecoy(body.password)
+        }
+        guard let credentials, valid, !credentials.user.disabled else {
+            await services.loginThrottle.recordFailure(key, now: now)
+            throw APIError(.unauthorized, code: "invalid_credentials", message: "email or password is wrong")
+        }
+        await services.loginThrottle.recordSuccess(key)
+        let expiresAt = now.addingTimeInterval(services.configuration.sessionLifetime)
+        let issued = try await services.tokens.issue(workspaceId: credentials.user.workspaceId, userId: credentials.user.id,
+                                                     kind: .session, name: "login", expiresAt: expiresAt, at: now)
+        return JSONResponse(LoginResponse(token: issued.token, expiresAt: expiresAt, user: credentials.user))
+    }
+
+    @Sendable func logout(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.requireIdentity()
+        _ = try await services.tokens.revoke(tokenId: identity.token.id, userId: identity.user.id)
+        return Response(status: .noContent)
+    }
+
+    @Sendable func me(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<MeResponse> {
+        let identity = try context.requireIdentity()
+        guard let workspace = try await services.workspaces.find(id: identity.user.workspaceId) else {
+            throw APIError.unauthorized
+        }
+        return JSONResponse(MeResponse(user: identity.user, workspace: WorkspaceSummary(id: workspace.id, name: workspace.name)))
+    }
+
+    @Sendable func listTokens(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<APIToken>> {
+        let identity = try context.requireIdentity()
+        return JSONResponse(Page(items: try await services.tokens.list(userId: identity.user.id), nextCursor: nil))
+    }
+
+    @Sendable func createToken(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<CreatedToken> {
+        let identity = try context.requireIdentity()
+        let body = try await RequestDecoding.decode(CreateTokenRequest.self, from: request, context: context)
+        let name = body.name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...100).contains(name.count) else {
+            throw APIError.badRequest("field 'name' must be 1 to 100 characters", field: "name")
+        }
+        if let days = body.expiresInDays, !(1...3650).contains(days) {
+            throw APIError.badRequest("field 'expiresInDays' must be from 1 to 3650", field: "expiresInDays")
+        }
+        let now = services.clock.now()
+        let expiresAt = body.expiresInDays.map { now.addingTimeInterval(TimeInterval($0) * 86_400) }
+        let issued = try await services.tokens.issue(workspaceId: identity.user.workspaceId, userId: identity.user.id,
+                                                     kind: .api, name: name, expiresAt: expiresAt, at: now)
+        return JSONResponse(CreatedToken(token: issued.token, info: issued.info), status: .created)
+    }
+
+    @Sendable func revokeToken(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.requireIdentity()
+        let id = try context.id("id", what: "token")
+        guard try await services.tokens.revoke(tokenId: id, userId: identity.user.id) else {
+            throw APIError.notFound("token")
+        }
+        return Response(status: .noContent)
+    }
+}

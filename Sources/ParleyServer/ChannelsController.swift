@@ -1,0 +1,164 @@
+import Foundation
+import Hummingbird
+import ParleyCore
+import ParleyStore
+
+/// Connected channels. Credentials are accepted on create and update and never returned.
+struct ChannelsController {
+    let services: Services
+
+    struct CreateChannelRequest: Decodable {
+        let type: Choice<ChannelKind>
+        let name: String
+        let credentials: [String: String]?
+        let apiBaseUrl: String?
+    }
+
+    struct UpdateChannelRequest: Decodable {
+        let name: String?
+        let credentials: [String: String]?
+        let apiBaseUrl: String?
+        let commercialTermsAccepted: Bool?
+        /// Distinguishes `"apiBaseUrl": null` (remove the override) from leaving it out.
+        let clearsApiBaseUrl: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case name, credentials, apiBaseUrl, commercialTermsAccepted
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            name = try container.decodeIfPresent(String.self, forKey: .name)
+            credentials = try container.decodeIfPresent([String: String].self, forKey: .credentials)
+            apiBaseUrl = try container.decodeIfPresent(String.self, forKey: .apiBaseUrl)
+            commercialTermsAccepted = try container.decodeIfPresent(Bool.self, forKey: .commercialTermsAccepted)
+            clearsApiBaseUrl = container.contains(.apiBaseUrl) && apiBaseUrl == nil
+        }
+    }
+
+    /// A channel as the API shows it: no secrets, plus the URL the provider must call.
+    struct ChannelResponse: Encodable, Sendable {
+        let id: Int64
+        let type: ChannelKind
+        let name: String
+        let apiBaseUrl: String?
+        let credentialKeys: [String]
+        let webhookUrl: String
+        let viberMonth: String?
+        let viberMonthCount: Int64
+        let commercialTermsAccepted: Bool
+        let createdAt: Date
+        let updatedAt: Date
+    }
+
+    func register(_ api: APIRoutes) {
+        api.add(.get, "/api/v1/channels", RouteDoc(summary: "Connected channels", tag: "channels", response: "ChannelPage",
+                                                   query: [QueryParameter("cursor", Schema.string, "from nextCursor"), QueryParameter("limit", Schema.integer, "1 to 200, default 50")]),
+                handler: list)
+        api.add(.post, "/api/v1/channels", RouteDoc(summary: "Connect a channel (owners and managers)", tag: "channels",
+                                                    body: "CreateChannelRequest", response: "Channel", status: 201, errors: [403]), handler: create)
+        api.add(.get, "/api/v1/channels/{id}", RouteDoc(summary: "One channel, with its webhook URL", tag: "channels", response: "Channel", errors: [404]),
+                handler: get)
+        api.add(.patch, "/api/v1/channels/{id}", RouteDoc(summary: "Rename, rotate credentials (merged; an empty value removes one), change apiBaseUrl",
+                                                          tag: "channels", body: "UpdateChannelRequest", response: "Channel", errors: [403, 404]), handler: update)
+        api.add(.delete, "/api/v1/channels/{id}", RouteDoc(summary: "Disconnect a channel", tag: "channels", status: 204, errors: [403, 404]),
+                handler: delete)
+    }
+
+    func present(_ channel: Channel) -> ChannelResponse {
+        ChannelResponse(
+            id: channel.id, type: channel.kind, name: channel.name, apiBaseUrl: channel.apiBaseUrl,
+            credentialKeys: channel.credentialKeys,
+            webhookUrl: "\(services.configuration.publicURL)/webhooks/\(channel.id)",
+            viberMonth: channel.viberMonth, viberMonthCount: channel.viberMonthCount,
+            commercialTermsAccepted: channel.commercialTermsAccepted,
+            createdAt: channel.createdAt, updatedAt: channel.updatedAt
+        )
+    }
+
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<ChannelResponse>> {
+        let identity = try context.requireIdentity()
+        let limit = try Limit.parse(request.uri.queryParameters.get("limit"))
+        let after = try Cursor.decode(request.uri.queryParameters.get("cursor"), count: 1)?.first
+        let channels = try await services.channels.list(workspaceId: identity.user.workspaceId, afterId: after, limit: limit + 1)
+        let items = Array(channels.prefix(limit))
+        let next = channels.count > limit ? items.last.map { Cursor.encode([$0.id]) } : nil
+        return JSONResponse(Page(items: items.map(present), nextCursor: next))
+    }
+
+    @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<ChannelResponse> {
+        let identity = try context.requireAdministrator()
+        let body = try await RequestDecoding.decode(CreateChannelRequest.self, from: request, context: context)
+        let name = try Self.validName(body.name)
+        let credentials = try Self.validCredentials(body.credentials ?? [:])
+        let baseURL = try body.apiBaseUrl.map(Self.validBaseURL)
+        let channel = try await services.channels.create(workspaceId: identity.user.workspaceId, kind: body.type.value, name: name,
+                                                         credentials: credentials, apiBaseUrl: baseURL, actorUserId: identity.user.id,
+                                                         at: services.clock.now())
+        return JSONResponse(present(channel), status: .created)
+    }
+
+    @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<ChannelResponse> {
+        let identity = try context.requireIdentity()
+        let id = try context.id("id", what: "channel")
+        guard let channel = try await services.channels.find(id: id, workspaceId: identity.user.workspaceId) else {
+            throw APIError.notFound("channel")
+        }
+        return JSONResponse(present(channel))
+    }
+
+    @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<ChannelResponse> {
+        let identity = try context.requireAdministrator()
+        let id = try context.id("id", what: "channel")
+        let body = try await RequestDecoding.decode(UpdateChannelRequest.self, from: request, context: context)
+        let change = ChannelRepository.Update(
+            name: try body.name.map(Self.validName),
+            credentials: try body.credentials.map { try Self.validCredentials($0, allowEmptyValues: true) },
+            apiBaseUrl: body.clearsApiBaseUrl ? .some(nil) : try body.apiBaseUrl.map { .some(try Self.validBaseURL($0)) },
+            commercialTermsAccepted: body.commercialTermsAccepted
+        )
+        guard let channel = try await services.channels.update(id: id, workspaceId: identity.user.workspaceId, change,
+                                                               actorUserId: identity.user.id, at: services.clock.now()) else {
+            throw APIError.notFound("channel")
+        }
+        return JSONResponse(present(channel))
+    }
+
+    @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.requireAdministrator()
+        let id = try context.id("id", what: "channel")
+        guard try await services.channels.delete(id: id, workspaceId: identity.user.workspaceId, actorUserId: identity.user.id,
+                                                 at: services.clock.now()) else {
+            throw APIError.notFound("channel")
+        }
+        return Response(status: .noContent)
+    }
+
+    static func validName(_ raw: String) throws -> String {
+        let name = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...100).contains(name.count) else { throw APIError.badRequest("field 'name' must be 1 to 100 characters", field: "name") }
+        return name
+    }
+
+    static func validCredentials(_ raw: [String: String], allowEmptyValues: Bool = false) throws -> [String: String] {
+        guard raw.count <= 20 else { throw APIError.badRequest("field 'credentials' may hold at most 20 entries", field: "credentials") }
+        for (key, value) in raw {
+            guard (1...64).contains(key.count), key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
+                throw APIError.badRequest("credential names must be 1 to 64 letters, digits or underscores", field: "credentials")
+            }
+            guard value.count <= 4096, allowEmptyValues || !value.isEmpty else {
+                throw APIError.badRequest("field 'credentials.\(key)' must be 1 to 4096 characters", field: "credentials.\(key)")
+            }
+        }
+        return raw
+    }
+
+    static func validBaseURL(_ raw: String) throws -> String {
+        guard let url = URLComponents(string: raw), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
+              let host = url.host, !host.isEmpty, url.query == nil, url.fragment == nil
+        else {
+            throw APIError.badRequest("field 'apiBaseUrl' must be an http or https URL without query", field: "apiBaseUrl")
+        }
+        return raw.trimmingTrailingSlash
+    }
+}

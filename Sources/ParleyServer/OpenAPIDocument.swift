@@ -1,0 +1,129 @@
+import Foundation
+import Hummingbird
+
+/// Builds `/openapi.json` from the routes as registered (``APIRoutes``) and the schemas below.
+enum OpenAPIDocument {
+    static func build(routes: [(method: HTTPRequest.Method, path: String, doc: RouteDoc)], version: String) -> JSONValue {
+        var paths: [(String, [(String, JSONValue)])] = []
+        for route in routes {
+            let operation = operationObject(method: route.method, path: route.path, doc: route.doc)
+            if let index = paths.firstIndex(where: { $0.0 == route.path }) {
+                paths[index].1.append((route.method.rawValue.lowercased(), operation))
+            } else {
+                paths.append((route.path, [(route.method.rawValue.lowercased(), operation)]))
+            }
+        }
+        return [
+            "openapi": "3.1.0",
+            "info": ["title": "Parley API", "version": .string(version),
+                     "description": "Omnichannel customer-messaging inbox. Errors are {\"error\":{\"code\",\"message\",\"field\"}}; lists are {\"items\",\"nextCursor\"}."],
+            "paths": .object(paths.map { ($0.0, .object($0.1)) }),
+            "components": [
+                "securitySchemes": ["bearer": ["type": "http", "scheme": "bearer"]],
+                "schemas": .object(schemas),
+            ],
+        ]
+    }
+
+    private static func operationObject(method: HTTPRequest.Method, path: String, doc: RouteDoc) -> JSONValue {
+        var pairs: [(String, JSONValue)] = [
+            ("summary", .string(doc.summary)),
+            ("tags", [.string(doc.tag)]),
+            ("operationId", .string(operationId(method: method, path: path))),
+        ]
+        var parameters: [JSONValue] = path.split(separator: "/").compactMap { segment in
+            guard segment.hasPrefix("{"), segment.hasSuffix("}") else { return nil }
+            let name = String(segment.dropFirst().dropLast())
+            let schema = name.hasSuffix("Id") || name == "id" ? Schema.integer : Schema.string
+            return ["name": .string(name), "in": "path", "required": true, "schema": schema]
+        }
+        parameters += doc.query.map { ["name": .string($0.name), "in": "query", "required": false, "schema": $0.schema, "description": .string($0.description)] }
+        if !parameters.isEmpty { pairs.append(("parameters", .array(parameters))) }
+        if doc.authenticated {
+            pairs.append(("security", [["bearer": []]]))
+        } else {
+            pairs.append(("security", []))
+        }
+        if let body = doc.body {
+            pairs.append(("requestBody", ["required": true, "content": ["application/json": ["schema": Schema.ref(body)]]]))
+        }
+        var responses: [(String, JSONValue)] = []
+        if let response = doc.response {
+            let schema: JSONValue = doc.responseMediaType == "application/json" ? Schema.ref(response) : ["type": "string"]
+            responses.append((String(doc.status), ["description": "success", "content": [.init(doc.responseMediaType): ["schema": schema]]]))
+        } else {
+            responses.append((String(doc.status), ["description": "success"]))
+        }
+        var errorStatuses: [Int] = []
+        if doc.body != nil || !doc.query.isEmpty { errorStatuses.append(400) }
+        if doc.authenticated { errorStatuses.append(401) }
+        errorStatuses += doc.errors
+        for status in Set(errorStatuses).sorted() {
+            responses.append((String(status), ["description": "error", "content": ["application/json": ["schema": Schema.ref("Error")]]]))
+        }
+        pairs.append(("responses", .object(responses)))
+        return .object(pairs)
+    }
+
+    private static func operationId(method: HTTPRequest.Method, path: String) -> String {
+        let words = path.split(separator: "/").filter { $0 != "api" && $0 != "v1" }.map { segment -> String in
+            let clean = segment.replacingOccurrences(of: "{", with: "by_").replacingOccurrences(of: "}", with: "")
+            return clean.replacingOccurrences(of: ".", with: "_").replacingOccurrences(of: "-", with: "_")
+        }
+        return ([method.rawValue.lowercased()] + words).joined(separator: "_")
+    }
+
+    static let schemas: [(String, JSONValue)] = [
+        ("Error", Schema.object([
+            ("error", Schema.object([("code", Schema.string), ("message", Schema.string), ("field", Schema.nullableString)], required: ["code", "message"])),
+        ], required: ["error"])),
+        ("Health", Schema.object([("status", Schema.string), ("database", Schema.string)], required: ["status", "database"])),
+        ("LoginRequest", Schema.object([("email", Schema.string), ("password", Schema.string)], required: ["email", "password"])),
+        ("LoginResponse", Schema.object([("token", Schema.string), ("expiresAt", Schema.nullableDateTime), ("user", Schema.ref("User"))],
+                                        required: ["token", "user"])),
+        ("Me", Schema.object([("user", Schema.ref("User")), ("workspace", Schema.object([("id", Schema.integer), ("name", Schema.string)]))],
+                             required: ["user", "workspace"])),
+        ("User", Schema.object([
+            ("id", Schema.integer), ("workspaceId", Schema.integer), ("email", Schema.string), ("name", Schema.string),
+            ("role", Schema.enumeration(["owner", "manager", "agent"])), ("createdAt", Schema.dateTime), ("disabled", Schema.boolean),
+        ], required: ["id", "workspaceId", "email", "name", "role", "createdAt", "disabled"])),
+        ("UserPage", Schema.page(of: "User")),
+        ("CreateUserRequest", Schema.object([
+            ("email", Schema.string), ("name", Schema.string), ("password", ["type": "string", "minLength": 8]),
+            ("role", Schema.enumeration(["owner", "manager", "agent"])),
+        ], required: ["email", "name", "password", "role"])),
+        ("Token", Schema.object([
+            ("id", Schema.integer), ("userId", Schema.integer), ("kind", Schema.enumeration(["session", "api"])), ("name", Schema.string),
+            ("prefix", Schema.string), ("createdAt", Schema.dateTime), ("lastUsedAt", Schema.nullableDateTime), ("expiresAt", Schema.nullableDateTime),
+        ], required: ["id", "userId", "kind", "name", "prefix", "createdAt"])),
+        ("TokenPage", Schema.page(of: "Token")),
+        ("CreateTokenRequest", Schema.object([("name", Schema.string), ("expiresInDays", Schema.nullableInteger)], required: ["name"])),
+        ("CreatedToken", Schema.object([("token", Schema.string), ("info", Schema.ref("Token"))], required: ["token", "info"])),
+        ("WorkspaceSettings", Schema.object([
+            ("closingNoteMode", Schema.enumeration(["disabled", "optional", "category_required", "both_required"])),
+            ("closingCategories", Schema.array(Schema.string)),
+            ("closingLogic", Schema.enumeration(["keep", "unassign"])),
+            ("agentsSeeAll", Schema.boolean),
+        ], required: ["closingNoteMode", "closingCategories", "closingLogic", "agentsSeeAll"])),
+        ("WorkspaceSettingsPatch", Schema.object([
+            ("closingNoteMode", Schema.enumeration(["disabled", "optional", "category_required", "both_required"])),
+            ("closingCategories", Schema.array(Schema.string)),
+            ("closingLogic", Schema.enumeration(["keep", "unassign"])),
+            ("agentsSeeAll", Schema.boolean),
+        ])),
+        ("Channel", Schema.object([
+            ("id", Schema.integer), ("type", Schema.enumeration(channelKinds)), ("name", Schema.string), ("apiBaseUrl", Schema.nullableString),
+            ("credentialKeys", Schema.array(Schema.string)), ("webhookUrl", Schema.string), ("viberMonth", Schema.nullableString),
+            ("viberMonthCount", Schema.integer), ("commercialTermsAccepted", Schema.boolean), ("createdAt", Schema.dateTime), ("updatedAt", Schema.dateTime),
+        ], required: ["id", "type", "name", "credentialKeys", "webhookUrl", "viberMonthCount", "commercialTermsAccepted", "createdAt", "updatedAt"])),
+        ("ChannelPage", Schema.page(of: "Channel")),
+        ("CreateChannelRequest", Schema.object([
+            ("type", Schema.enumeration(channelKinds)), ("name", Schema.string), ("credentials", Schema.map(Schema.string)), ("apiBaseUrl", Schema.nullableString),
+        ], required: ["type", "name"])),
+        ("UpdateChannelRequest", Schema.object([
+            ("name", Schema.string), ("credentials", Schema.map(Schema.string)), ("apiBaseUrl", Schema.nullableString), ("commercialTermsAccepted", Schema.boolean),
+        ])),
+    ]
+
+    private static var channelKinds: [String] { ["telegram", "line", "webchat", "sms", "email", "whatsapp", "messenger", "instagram", "viber", "wechat"] }
+}

@@ -1,0 +1,34 @@
+import Foundation
+
+/// How a Parley server is set up. Filled from command-line options and `PARLEY_*` variables.
+public struct ServerConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    /// The address providers and browsers reach this server at; webhook URLs are built from it.
+    public var publicURL: String
+    public var bcryptCost: UInt8
+    /// How long a login session token lasts.
+    public var sessionLifetime: TimeInterval
+
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 8080,
+        publicURL: String? = nil,
+        bcryptCost: UInt8 = 12,
+        sessionLifetime: TimeInterval = 30 * 24 * 3600
+    ) {
+        self.host = host
+        self.port = port
+        self.publicURL = (publicURL ?? "http://\(host):\(port)").trimmingTrailingSlash
+        self.bcryptCost = bcryptCost
+        self.sessionLifetime = sessionLifetime
+    }
+}
+
+extension String {
+    var trimmingTrailingSlash: String {
+        var value = self
+        while value.hasSuffix("/") { value.removeLast() }
+        return value
+    }
+}

@@ -1,0 +1,36 @@
+import Logging
+import ParleyCore
+import ParleyStore
+import Prometheus
+
+/// The composition root's product: every dependency a route may use, built once.
+public struct Services: Sendable {
+    public let configuration: ServerConfiguration
+    public let database: any Database
+    public let clock: any ParleyClock
+    public let passwords: PasswordHasher
+    public let metrics: PrometheusCollectorRegistry
+    public let logger: Logger
+    let loginThrottle: LoginThrottle
+
+    public var workspaces: WorkspaceRepository { WorkspaceRepository(database: database) }
+    public var users: UserRepository { UserRepository(database: database) }
+    public var tokens: TokenRepository { TokenRepository(database: database) }
+    public var channels: ChannelRepository { ChannelRepository(database: database) }
+
+    public init(
+        configuration: ServerConfiguration,
+        database: any Database,
+        clock: any ParleyClock = SystemClock(),
+        metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+        logger: Logger
+    ) {
+        self.configuration = configuration
+        self.database = database
+        self.clock = clock
+        self.passwords = PasswordHasher(cost: configuration.bcryptCost)
+        self.metrics = metrics
+        self.logger = logger
+        self.loginThrottle = LoginThrottle()
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import Hummingbird
+import ParleyCore
+import ParleyStore
+
+/// Workspace settings: closing notes, closing logic, whether agents see the All inbox.
+struct WorkspaceController {
+    let services: Services
+
+    /// Every field optional: a PATCH changes only what it names.
+    struct SettingsPatch: Decodable {
+        let closingNoteMode: Choice<ClosingNoteMode>?
+        let closingCategories: [String]?
+        let closingLogic: Choice<ClosingLogic>?
+        let agentsSeeAll: Bool?
+    }
+
+
+
+    func register(_ api: APIRoutes) {
+        api.add(.get, "/api/v1/workspace/settings", RouteDoc(summary: "The workspace's settings", tag: "workspace", response: "WorkspaceSettings"),
+                handler: get)
+        api.add(.patch, "/api/v1/workspace/settings", RouteDoc(summary: "Change settings (owners and managers)", tag: "workspace",
+                                                               body: "WorkspaceSettingsPatch", response: "WorkspaceSettings", errors: [403]),
+                handler: patch)
+    }
+
+    @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<WorkspaceSettings> {
+        let identity = try context.requireIdentity()
+        guard let workspace = try await services.workspaces.find(id: identity.user.workspaceId) else { throw APIError.unauthorized }
+        return JSONResponse(workspace.settings)
+    }
+
+    @Sendable func patch(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<WorkspaceSettings> {
+        let identity = try context.requireAdministrator()
+        let body = try await RequestDecoding.decode(SettingsPatch.self, from: request, context: context)
+        guard let workspace = try await services.workspaces.find(id: identity.user.workspaceId) else { throw APIError.unauthorized }
+        var settings = workspace.settings
+        if let mode = body.closingNoteMode { settings.closingNoteMode = mode.value }
+        if let logic = body.closingLogic { settings.closingLogic = logic.value }
+        if let seeAll = body.agentsSeeAll { settings.agentsSeeAll = seeAll }
+        if let categories = body.closingCategories {
+            settings.closingCategories = try Self.validCategories(categories)
+        }
+        let updated = try await services.workspaces.updateSettings(workspaceId: workspace.id, settings: settings,
+                                                                   actorUserId: identity.user.id, at: services.clock.now())
+        return JSONResponse(updated.settings)
+    }
+
+    /// Trimmed, non-empty, unique (case-insensitively), bounded in count and length.
+    static func validCategories(_ raw: [String]) throws -> [String] {
+        guard raw.count <= WorkspaceSettings.maxCategories else {
+            throw APIError.badRequest("field 'closingCategories' may hold at most \(WorkspaceSettings.maxCategories) categories", field: "closingCategories")
+        }
+        var seen = Set<String>()
+        var result: [String] = []
+        for (index, category) in raw.enumerated() {
+            let trimmed = category.trimmingCharacters(in: .whitespacesAndNewlines)
+            let field = "closingCategories[\(index)]"
+            guard !trimmed.isEmpty, trimmed.count <= WorkspaceSettings.maxCategoryLength else {
+                throw APIError.badRequest("field '\(field)' must be 1 to \(WorkspaceSettings.maxCategoryLength) characters", field: field)
+            }
+            guard seen.insert(trimmed.lowercased()).inserted else {
+                throw APIError.badRequest("field '\(field)' repeats the category '\(trimmed)'", field: field)
+            }
+            result.append(trimmed)
+        }
+        return result
+    }
+}

@@ -1,0 +1,63 @@
+import Logging
+import SQLKit
+
+/// Which SQL engine a ``Database`` talks to. Every difference between the two is decided in
+/// ``SQLDialectFacts``; nothing else in the store switches on this.
+public enum DatabaseKind: String, Sendable {
+    case sqlite
+    case postgres
+}
+
+/// Errors raised by the store.
+public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
+    case invalidDatabaseURL(String)
+    case migrationFailed(version: Int, reason: String)
+    case notFound(String)
+    case conflict(String)
+
+    public var description: String {
+        switch self {
+        case .invalidDatabaseURL(let reason): return "invalid database URL: \(reason)"
+        case .migrationFailed(let version, let reason): return "migration \(version) failed: \(reason)"
+        case .notFound(let what): return "\(what) not found"
+        case .conflict(let what): return what
+        }
+    }
+}
+
+/// The one database abstraction the rest of Parley uses: reads on any connection, writes in a
+/// transaction that commits when the closure returns and rolls back when it throws. Both
+/// backends behave the same from the caller's side.
+public protocol Database: Sendable {
+    var kind: DatabaseKind { get }
+
+    /// Runs `body` with a connection for reading. Not transactional.
+    func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+
+    /// Runs `body` inside one transaction.
+    func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+
+    /// Closes every connection. The database must not be used afterwards.
+    func shutdown() async
+}
+
+extension Database {
+    /// Dialect facts of this database's engine.
+    public var facts: SQLDialectFacts { SQLDialectFacts(kind: kind) }
+}
+
+/// Opens the database named by a URL: `sqlite://PATH` (relative or absolute path;
+/// `sqlite:///abs/path` also works) or `postgres://user:pass@host:port/db`.
+public enum DatabaseFactory {
+    public static func open(url: String, logger: Logger) async throws -> any Database {
+        if url.hasPrefix("sqlite://") || url.hasPrefix("sqlite:") {
+            let path = url.hasPrefix("sqlite://") ? String(url.dropFirst("sqlite://".count)) : String(url.dropFirst("sqlite:".count))
+            guard !path.isEmpty else { throw StoreError.invalidDatabaseURL("sqlite URL needs a file path, e.g. sqlite://./parley.sqlite") }
+            return try await SQLiteDatabaseBackend.open(path: path, logger: logger)
+        }
+        if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+            return try await PostgresDatabaseBackend.open(url: url, logger: logger)
+        }
+        throw StoreError.invalidDatabaseURL("expected sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE")
+    }
+}

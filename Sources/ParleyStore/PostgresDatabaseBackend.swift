@@ -1,0 +1,80 @@
+import Foundation
+import Logging
+import PostgresKit
+import PostgresNIO
+import SQLKit
+
+/// The server backend: a `PostgresClient` connection pool. Several Parley instances may share
+/// one PostgreSQL database.
+public final class PostgresDatabaseBackend: Database {
+    public let kind = DatabaseKind.postgres
+    private let client: PostgresClient
+    private let runTask: Task<Void, Never>
+    private let logger: Logger
+
+    private init(client: PostgresClient, runTask: Task<Void, Never>, logger: Logger) {
+        self.client = client
+        self.runTask = runTask
+        self.logger = logger
+    }
+
+    /// Parses a `postgres://user:password@host:port/database` URL into a client configuration.
+    public static func configuration(url: String) throws -> PostgresClient.Configuration {
+        guard let components = URLComponents(string: url), let host = components.host, !host.isEmpty else {
+            throw StoreError.invalidDatabaseURL("cannot parse PostgreSQL URL")
+        }
+        let database = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
+        guard let user = components.user, !user.isEmpty else {
+            throw StoreError.invalidDatabaseURL("PostgreSQL URL needs a user name")
+        }
+        let tlsMode = components.queryItems?.first(where: { $0.name == "sslmode" })?.value ?? "disable"
+        let tls: PostgresClient.Configuration.TLS
+        switch tlsMode {
+        case "disable": tls = .disable
+        case "prefer": tls = .prefer(.makeClientConfiguration())
+        case "require": tls = .require(.makeClientConfiguration())
+        default: throw StoreError.invalidDatabaseURL("sslmode must be disable, prefer or require")
+        }
+        var config = PostgresClient.Configuration(
+            host: host,
+            port: components.port ?? 5432,
+            username: user.removingPercentEncoding ?? user,
+            password: components.password?.removingPercentEncoding,
+            database: database.isEmpty ? nil : database,
+            tls: tls
+        )
+        config.options.maximumConnections = 20
+        return config
+    }
+
+    public static func open(url: String, logger: Logger) async throws -> PostgresDatabaseBackend {
+        let client = PostgresClient(configuration: try configuration(url: url), backgroundLogger: logger)
+        let runTask = Task { await client.run() }
+        let backend = PostgresDatabaseBackend(client: client, runTask: runTask, logger: logger)
+        do {
+            // Fail at start rather than on the first request when the server is unreachable.
+            try await backend.read { db in try await db.raw("SELECT 1").run() }
+        } catch {
+            await backend.shutdown()
+            throw error
+        }
+        return backend
+    }
+
+    public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await client.withConnection { connection in
+            try await body(connection.sql(queryLogLevel: nil))
+        }
+    }
+
+    public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await client.withTransaction(logger: logger) { connection in
+            try await body(connection.sql(queryLogLevel: nil))
+        }
+    }
+
+    public func shutdown() async {
+        runTask.cancel()
+        _ = await runTask.value
+    }
+}

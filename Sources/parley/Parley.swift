@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ParleyServer
+
+@main
+struct Parley: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "parley",
+        abstract: "Parley: an omnichannel customer-messaging inbox.",
+        version: parleyVersion,
+        subcommands: [Serve.self, Migrate.self, UserCommand.self, WorkspaceCommand.self],
+        defaultSubcommand: Serve.self
+    )
+}
+
+/// Options every command that opens the database shares.
+struct DatabaseOptions: ParsableArguments {
+    @Option(name: .customLong("database-url"), help: "sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB (env PARLEY_DATABASE_URL; default sqlite://./parley.sqlite)")
+    var databaseURL: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (env PARLEY_LOG_LEVEL; default info)")
+    var logLevel: String?
+
+    var resolvedDatabaseURL: String {
+        databaseURL ?? Environment.value("PARLEY_DATABASE_URL") ?? "sqlite://./parley.sqlite"
+    }
+
+    func makeLogger(label: String = "parley") throws -> Logger {
+        let raw = logLevel ?? Environment.value("PARLEY_LOG_LEVEL") ?? "info"
+        guard let level = Logger.Level(rawValue: raw) else {
+            throw ValidationError("log level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        var logger = Logger(label: label)
+        logger.logLevel = level
+        return logger
+    }
+}
+
+enum Environment {
+    static func value(_ name: String) -> String? {
+        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { return nil }
+        return value
+    }
+}

@@ -1,0 +1,84 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import ParleyCore
+import ParleyServer
+import ParleyStore
+import Prometheus
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the Parley server (applies pending migrations first).")
+
+    @OptionGroup var database: DatabaseOptions
+
+    @Option(help: "Address to listen on (env PARLEY_HOST; default 127.0.0.1)")
+    var host: String?
+
+    @Option(help: "Port to listen on (env PARLEY_PORT; default 8080)")
+    var port: Int?
+
+    @Option(name: .customLong("public-url"), help: "URL providers and browsers reach this server at (env PARLEY_PUBLIC_URL; default http://HOST:PORT)")
+    var publicURL: String?
+
+    func run() async throws {
+        let logger = try database.makeLogger()
+        let host = self.host ?? Environment.value("PARLEY_HOST") ?? "127.0.0.1"
+        let port = try self.port ?? Environment.value("PARLEY_PORT").map { raw in
+            guard let port = Int(raw) else { throw ValidationError("PARLEY_PORT must be a number") }
+            return port
+        } ?? 8080
+        let bcryptCost = try Environment.value("PARLEY_BCRYPT_COST").map { raw -> UInt8 in
+            guard let cost = UInt8(raw), (4...31).contains(cost) else { throw ValidationError("PARLEY_BCRYPT_COST must be 4 to 31") }
+            return cost
+        } ?? 12
+        let configuration = ServerConfiguration(
+            host: host, port: port, publicURL: publicURL ?? Environment.value("PARLEY_PUBLIC_URL"), bcryptCost: bcryptCost
+        )
+
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+
+        let db = try await DatabaseFactory.open(url: database.resolvedDatabaseURL, logger: logger)
+        do {
+            try await Migrator(database: db, logger: logger).migrate()
+            let services = Services(configuration: configuration, database: db, metrics: registry, logger: logger)
+            if let first = try await Bootstrap.ensureWorkspace(
+                services: services, email: Environment.value("PARLEY_OWNER_EMAIL"), password: Environment.value("PARLEY_OWNER_PASSWORD")
+            ) {
+                FileHandle.standardOutput.write(Data("""
+                    Created workspace "\(first.workspace.name)" with owner \(first.owner.email).
+                    Log in with: email \(first.owner.email)  password \(first.password)
+                    (shown once; change it with `parley user password --email \(first.owner.email)`)
+
+                    """.utf8))
+            }
+            logger.info("Parley listening", metadata: ["url": "\(configuration.publicURL)", "database": "\(db.kind.rawValue)"])
+            try await buildApplication(services: services).runService()
+        } catch {
+            await db.shutdown()
+            throw error
+        }
+        await db.shutdown()
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply pending database migrations and exit.")
+
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        let logger = try database.makeLogger()
+        let db = try await DatabaseFactory.open(url: database.resolvedDatabaseURL, logger: logger)
+        defer { Task { await db.shutdown() } }
+        let migrator = Migrator(database: db, logger: logger)
+        let applied = try await migrator.migrate()
+        let all = try await migrator.appliedVersions()
+        print(applied.isEmpty
+              ? "Schema is up to date (version \(all.last ?? 0))."
+              : "Applied migrations \(applied.map(String.init).joined(separator: ", ")); schema is at version \(all.last ?? 0).")
+        await db.shutdown()
+    }
+}
