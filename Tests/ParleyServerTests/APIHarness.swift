@@ -1,0 +1,99 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import ParleyCore
+import ParleyServer
+import ParleyStore
+import ParleyTestSupport
+import Testing
+
+extension TestBackend: CustomTestStringConvertible {
+    public var testDescription: String { rawValue }
+}
+
+/// One answer from the API under test.
+struct Reply {
+    let status: HTTPResponse.Status
+    let headers: HTTPFields
+    let body: Data
+
+    /// The body as a JSON object (empty when it is not one).
+    var json: [String: Any] {
+        (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:]
+    }
+
+    var text: String { String(decoding: body, as: UTF8.self) }
+
+    /// `error.code` of an error answer.
+    var errorCode: String? { (json["error"] as? [String: Any])?["code"] as? String }
+    var errorField: String? { (json["error"] as? [String: Any])?["field"] as? String }
+    var items: [[String: Any]] { json["items"] as? [[String: Any]] ?? [] }
+}
+
+/// An in-process Parley on a fresh database, with an owner who can log in.
+struct APIHarness {
+    static let ownerEmail = "owner@example.com"
+    static let ownerPassword = "correct horse battery"
+
+    let client: any TestClientProtocol
+    let services: Services
+    let clock: TestClock
+    let ownerToken: String
+
+    static func run(_ backend: TestBackend, _ body: @escaping @Sendable (APIHarness) async throws -> Void) async throws {
+        try await backend.withDatabase { database in
+            let clock = TestClock(Date())
+            let services = Services(
+                configuration: ServerConfiguration(host: "127.0.0.1", port: 8080, publicURL: "https://parley.example.com/", bcryptCost: 4),
+                database: database, clock: clock, logger: .quiet
+            )
+            _ = try await Bootstrap.ensureWorkspace(services: services, email: ownerEmail, password: ownerPassword)
+            let app = Application(router: buildRouter(services: services), logger: .quiet)
+            try await app.test(.router) { client in
+                let login = try await Self.send(client, .post, "/api/v1/auth/login", json: ["email": ownerEmail, "password": ownerPassword])
+                let token = try #require(login.json["token"] as? String)
+                try await body(APIHarness(client: client, services: services, clock: clock, ownerToken: token))
+            }
+        }
+    }
+
+    static func send(_ client: any TestClientProtocol, _ method: HTTPRequest.Method, _ uri: String, token: String? = nil,
+                     raw: String? = nil, json: [String: Any]? = nil) async throws -> Reply {
+        var headers: HTTPFields = [:]
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        var body: ByteBuffer?
+        if let json {
+            body = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json))
+            headers[.contentType] = "application/json"
+        } else if let raw {
+            body = ByteBuffer(string: raw)
+            headers[.contentType] = "application/json"
+        }
+        return try await client.execute(uri: uri, method: method, headers: headers, body: body) { response in
+            Reply(status: response.status, headers: response.headers, body: Data(buffer: response.body))
+        }
+    }
+
+    /// Sends as the owner unless another token is given; `token: ""` sends no token.
+    func send(_ method: HTTPRequest.Method, _ uri: String, token: String? = nil, raw: String? = nil, json: [String: Any]? = nil) async throws -> Reply {
+        let bearer = token ?? ownerToken
+        return try await Self.send(client, method, uri, token: bearer.isEmpty ? nil : bearer, raw: raw, json: json)
+    }
+
+    /// Creates a user through the API and logs them in.
+    func user(_ role: Role, email: String? = nil) async throws -> (id: Int64, token: String) {
+        let address = email ?? "\(role.rawValue)-\(UUID().uuidString.prefix(6))@example.com"
+        let created = try await send(.post, "/api/v1/users", json: ["email": address, "name": role.rawValue.capitalized, "password": "password-123", "role": role.rawValue])
+        #expect(created.status == .created)
+        let login = try await send(.post, "/api/v1/auth/login", token: "", json: ["email": address, "password": "password-123"])
+        let id = try #require((created.json["id"] as? NSNumber)?.int64Value)
+        return (id, try #require(login.json["token"] as? String))
+    }
+
+    /// Counts rows of a table, to check that a refused request changed nothing.
+    func count(_ table: String) async throws -> Int {
+        try await services.database.read { db in
+            try await db.raw("SELECT COUNT(*) AS n FROM \(unsafeRaw: table)").first()?.decode(column: "n", as: Int.self) ?? 0
+        }
+    }
+}

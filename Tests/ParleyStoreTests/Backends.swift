@@ -1,0 +1,6 @@
+import ParleyTestSupport
+import Testing
+
+extension TestBackend: CustomTestStringConvertible {
+    public var testDescription: String { rawValue }
+}
