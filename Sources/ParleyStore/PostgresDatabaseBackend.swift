@@ -68,8 +68,14 @@ public final class PostgresDatabaseBackend: Database {
     }
 
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await client.withTransaction(logger: logger) { connection in
-            try await body(connection.sql(queryLogLevel: nil))
+        do {
+            return try await client.withTransaction(logger: logger) { connection in
+                try await body(connection.sql(queryLogLevel: nil))
+            }
+        } catch let error as PostgresTransactionError {
+            // Callers see their own error, as with SQLite; the rollback already happened.
+            if let closureError = error.closureError { throw closureError }
+            throw error
         }
     }
 
