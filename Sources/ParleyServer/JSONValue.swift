@@ -1,9 +1,13 @@
+import Foundation
+
 /// A JSON document built in code, used for the OpenAPI description.
-indirect enum JSONValue: Encodable, Sendable, ExpressibleByStringLiteral, ExpressibleByBooleanLiteral,
+indirect enum JSONValue: Codable, Sendable, ExpressibleByStringLiteral, ExpressibleByBooleanLiteral,
     ExpressibleByIntegerLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral {
+    case null
     case string(String)
     case bool(Bool)
     case int(Int)
+    case double(Double)
     case array([JSONValue])
     case object([(String, JSONValue)])
 
@@ -25,6 +29,12 @@ indirect enum JSONValue: Encodable, Sendable, ExpressibleByStringLiteral, Expres
 
     func encode(to encoder: any Encoder) throws {
         switch self {
+        case .null:
+            var container = encoder.singleValueContainer()
+            try container.encodeNil()
+        case .double(let value):
+            var container = encoder.singleValueContainer()
+            try container.encode(value)
         case .string(let value):
             var container = encoder.singleValueContainer()
             try container.encode(value)
@@ -40,6 +50,28 @@ indirect enum JSONValue: Encodable, Sendable, ExpressibleByStringLiteral, Expres
         case .object(let pairs):
             var container = encoder.container(keyedBy: FieldKey.self)
             for (key, value) in pairs { try container.encode(value, forKey: FieldKey(stringValue: key)) }
+        }
+    }
+
+    /// A JSON document parsed from text (an object stored in a TEXT column); `.null` when it is not JSON.
+    init(parsing text: String) {
+        self = (try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))) ?? .null
+    }
+
+    init(from decoder: any Decoder) throws {
+        if let container = try? decoder.container(keyedBy: FieldKey.self) {
+            self = .object(try container.allKeys.sorted { $0.stringValue < $1.stringValue }.map { ($0.stringValue, try container.decode(JSONValue.self, forKey: $0)) })
+        } else if var container = try? decoder.unkeyedContainer() {
+            var values: [JSONValue] = []
+            while !container.isAtEnd { values.append(try container.decode(JSONValue.self)) }
+            self = .array(values)
+        } else {
+            let container = try decoder.singleValueContainer()
+            if container.decodeNil() { self = .null }
+            else if let flag = try? container.decode(Bool.self) { self = .bool(flag) }
+            else if let int = try? container.decode(Int.self) { self = .int(int) }
+            else if let double = try? container.decode(Double.self) { self = .double(double) }
+            else { self = .string(try container.decode(String.self)) }
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import ParleyCore
 
 /// Builds `/openapi.json` from the routes as registered (``APIRoutes``) and the schemas below.
 enum OpenAPIDocument {
@@ -123,6 +124,63 @@ enum OpenAPIDocument {
         ("UpdateChannelRequest", Schema.object([
             ("name", Schema.string), ("credentials", Schema.map(Schema.string)), ("apiBaseUrl", Schema.nullableString), ("commercialTermsAccepted", Schema.boolean),
         ])),
+        ("ContactInput", Schema.object([
+            ("firstName", Schema.string), ("lastName", Schema.string), ("email", Schema.nullableString), ("phone", ["type": ["string", "null"], "description": "E.164, e.g. +14155551234"]),
+            ("language", Schema.nullableString), ("country", ["type": ["string", "null"], "description": "ISO 3166 alpha-2"]),
+            ("tags", Schema.array(Schema.string)), ("customFields", ["type": "object", "description": "values typed by the field definitions; null removes"]),
+        ])),
+        ("Identity", Schema.object([
+            ("id", Schema.integer), ("channelId", Schema.integer), ("channelType", Schema.enumeration(channelKinds)), ("externalId", Schema.string),
+            ("displayName", Schema.nullableString), ("lastInboundAt", Schema.nullableDateTime), ("outboundSinceInbound", Schema.integer),
+        ], required: ["id", "channelId", "channelType", "externalId", "outboundSinceInbound"])),
+        ("IdentityInput", Schema.object([("channelId", Schema.integer), ("externalId", Schema.string), ("displayName", Schema.nullableString)],
+                                        required: ["channelId", "externalId"])),
+        ("Contact", Schema.object([
+            ("id", Schema.integer), ("name", Schema.string), ("firstName", Schema.string), ("lastName", Schema.string), ("email", Schema.nullableString),
+            ("phone", Schema.nullableString), ("language", Schema.nullableString), ("country", Schema.nullableString), ("tags", Schema.array(Schema.string)),
+            ("customFields", ["type": "object"]), ("identities", Schema.array(Schema.ref("Identity"))), ("createdAt", Schema.dateTime), ("updatedAt", Schema.dateTime),
+        ], required: ["id", "name", "firstName", "lastName", "tags", "customFields", "identities", "createdAt", "updatedAt"])),
+        ("ContactPage", Schema.page(of: "Contact")),
+        ("CustomField", Schema.object([
+            ("key", Schema.string), ("label", Schema.string), ("type", Schema.enumeration(CustomFieldType.allCases.map(\.rawValue))), ("options", Schema.array(Schema.string)),
+        ], required: ["key", "label", "type"])),
+        ("CustomFieldPage", Schema.page(of: "CustomField")),
+        ("WindowState", Schema.object([("status", Schema.enumeration(["none", "open", "closed"])), ("closesAt", Schema.nullableDateTime)], required: ["status"])),
+        ("Conversation", Schema.object([
+            ("id", Schema.integer), ("contactId", Schema.integer), ("status", Schema.enumeration(["open", "closed"])), ("assigneeId", Schema.nullableInteger),
+            ("channelId", Schema.nullableInteger), ("openedAt", Schema.dateTime), ("openedByUserId", Schema.nullableInteger), ("closedAt", Schema.nullableDateTime),
+            ("closedByUserId", Schema.nullableInteger), ("closingCategory", Schema.nullableString), ("closingSummary", Schema.nullableString),
+            ("lastActivityAt", Schema.dateTime), ("waitingSince", Schema.nullableDateTime), ("unreadCount", Schema.integer),
+        ], required: ["id", "contactId", "status", "openedAt", "lastActivityAt", "unreadCount"])),
+        ("InboxRow", Schema.object([
+            ("conversationId", Schema.integer),
+            ("contact", Schema.object([("id", Schema.integer), ("name", Schema.string)])),
+            ("channel", Schema.object([("id", Schema.integer), ("type", Schema.enumeration(channelKinds)), ("name", Schema.string)])),
+            ("lastMessage", Schema.object([("preview", Schema.string), ("at", Schema.nullableDateTime)])),
+            ("unreadCount", Schema.integer),
+            ("assignee", Schema.object([("id", Schema.integer), ("name", Schema.string)])),
+            ("status", Schema.enumeration(["open", "closed"])), ("window", Schema.ref("WindowState")),
+            ("lastActivityAt", Schema.dateTime), ("waitingSince", Schema.nullableDateTime), ("openedAt", Schema.dateTime), ("closedAt", Schema.nullableDateTime),
+        ], required: ["conversationId", "contact", "unreadCount", "status", "window", "lastActivityAt", "openedAt"])),
+        ("InboxPage", Schema.page(of: "InboxRow")),
+        ("CloseRequest", Schema.object([("category", Schema.nullableString), ("summary", Schema.nullableString)])),
+        ("AssigneeRequest", Schema.object([("userId", Schema.nullableInteger)], required: ["userId"])),
+        ("Message", Schema.object([
+            ("id", Schema.integer), ("contactId", Schema.integer), ("conversationId", Schema.nullableInteger), ("channelId", Schema.integer),
+            ("identityId", Schema.integer), ("direction", Schema.enumeration(["inbound", "outbound"])),
+            ("senderKind", Schema.enumeration(["contact", "user", "workflow", "system"])), ("senderUserId", Schema.nullableInteger),
+            ("contentKind", Schema.string), ("text", Schema.nullableString), ("status", Schema.enumeration(DeliveryStatus.allCases.map(\.rawValue))),
+            ("failureReason", Schema.nullableString), ("providerErrorCode", Schema.nullableString), ("providerErrorText", Schema.nullableString),
+            ("providerMessageId", Schema.nullableString), ("providerTimestamp", Schema.nullableDateTime), ("createdAt", Schema.dateTime), ("updatedAt", Schema.dateTime),
+        ], required: ["id", "contactId", "channelId", "direction", "senderKind", "contentKind", "status", "createdAt"])),
+        ("TimelineItem", Schema.object([
+            ("type", Schema.enumeration(["message", "activity"])), ("at", Schema.dateTime), ("message", Schema.ref("Message")),
+            ("activity", Schema.object([
+                ("id", Schema.integer), ("conversationId", Schema.integer), ("kind", Schema.enumeration(["opened", "closed", "assigned"])),
+                ("actor", Schema.object([("id", Schema.integer), ("name", Schema.string)])), ("details", ["type": "object"]),
+            ])),
+        ], required: ["type", "at"])),
+        ("TimelinePage", Schema.page(of: "TimelineItem")),
     ]
 
     private static var channelKinds: [String] { ["telegram", "line", "webchat", "sms", "email", "whatsapp", "messenger", "instagram", "viber", "wechat"] }

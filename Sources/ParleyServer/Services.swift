@@ -17,6 +17,12 @@ public struct Services: Sendable {
     public var users: UserRepository { UserRepository(database: database) }
     public var tokens: TokenRepository { TokenRepository(database: database) }
     public var channels: ChannelRepository { ChannelRepository(database: database) }
+    public var contacts: ContactRepository { ContactRepository(database: database) }
+    public var customFields: CustomFieldRepository { CustomFieldRepository(database: database) }
+    public var conversations: ConversationRepository { ConversationRepository(database: database) }
+    public var inbox: InboxRepository { InboxRepository(database: database) }
+    public var timeline: TimelineRepository { TimelineRepository(database: database) }
+    public var inbound: InboundRecorder { InboundRecorder(database: database) }
 
     public init(
         configuration: ServerConfiguration,

@@ -68,9 +68,9 @@ public struct NoPayload: Codable, Sendable {
     public init() {}
 }
 
-extension Optional where Wrapped == any SQLRow {
-    /// The row, or a `StoreError` saying which statement returned nothing.
-    func required(_ what: String) throws -> any SQLRow {
+extension Optional {
+    /// The value, or a `StoreError` saying what was missing.
+    func required(_ what: String) throws -> Wrapped {
         guard let row = self else { throw StoreError.notFound(what) }
         return row
     }

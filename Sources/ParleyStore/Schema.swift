@@ -153,8 +153,10 @@ public enum Schema {
                     workspace_id \(big) NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
                     contact_id \(big) NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
                     status TEXT NOT NULL,
+                    is_latest \(bool) NOT NULL DEFAULT \(f.literal(true)),
                     assignee_id \(big) REFERENCES users(id) ON DELETE SET NULL,
                     channel_id \(big) REFERENCES channels(id) ON DELETE SET NULL,
+                    identity_id \(big) REFERENCES contact_identities(id) ON DELETE SET NULL,
                     opened_at \(big) NOT NULL,
                     opened_by_user_id \(big) REFERENCES users(id) ON DELETE SET NULL,
                     closed_at \(big),
@@ -171,9 +173,23 @@ public enum Schema {
                 // At most one open conversation per contact, enforced by the database itself.
                 "CREATE UNIQUE INDEX conversations_one_open ON conversations (contact_id) WHERE status = 'open'",
                 "CREATE INDEX conversations_contact ON conversations (contact_id, id)",
-                "CREATE INDEX conversations_inbox ON conversations (workspace_id, status, last_activity_at, id)",
-                "CREATE INDEX conversations_assignee ON conversations (workspace_id, assignee_id, status, last_activity_at, id)",
-                "CREATE INDEX conversations_waiting ON conversations (workspace_id, status, waiting_since, id)",
+                // The inbox lists each contact's latest episode; these serve its views and sorts.
+                "CREATE INDEX conversations_inbox ON conversations (workspace_id, is_latest, status, last_activity_at, id)",
+                "CREATE INDEX conversations_assignee ON conversations (workspace_id, is_latest, assignee_id, status, last_activity_at, id)",
+                "CREATE INDEX conversations_waiting ON conversations (workspace_id, is_latest, status, waiting_since, id)",
+                """
+                CREATE TABLE conversation_activities (
+                    id \(id),
+                    workspace_id \(big) NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
+                    contact_id \(big) NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+                    conversation_id \(big) NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+                    kind TEXT NOT NULL,
+                    actor_user_id \(big) REFERENCES users(id) ON DELETE SET NULL,
+                    details TEXT NOT NULL DEFAULT '{}',
+                    created_at \(big) NOT NULL
+                )
+                """,
+                "CREATE INDEX conversation_activities_timeline ON conversation_activities (contact_id, created_at, id)",
                 """
                 CREATE TABLE messages (
                     id \(id),
@@ -199,7 +215,7 @@ public enum Schema {
                 )
                 """,
                 "CREATE UNIQUE INDEX messages_provider_id ON messages (channel_id, provider_message_id)",
-                "CREATE INDEX messages_timeline ON messages (contact_id, id)",
+                "CREATE INDEX messages_timeline ON messages (contact_id, created_at, id)",
                 """
                 CREATE TABLE events (
                     id \(id),
@@ -228,6 +244,44 @@ public enum Schema {
                 """,
                 "CREATE INDEX outbox_due ON outbox (next_attempt_at, id)",
             ]
+        },
+        // 2: substring search on names and phone digits (SPEC §2): an FTS5 trigram index kept in
+        //    step by triggers on SQLite, pg_trgm GIN indexes on PostgreSQL.
+        Migration(version: 2, name: "contact search") { f in
+            switch f.kind {
+            case .sqlite:
+                return [
+                    """
+                    CREATE VIRTUAL TABLE contact_search USING fts5(
+                        search_name, phone_digits, content='contacts', content_rowid='id', tokenize='trigram'
+                    )
+                    """,
+                    """
+                    CREATE TRIGGER contacts_search_insert AFTER INSERT ON contacts BEGIN
+                        INSERT INTO contact_search (rowid, search_name, phone_digits) VALUES (new.id, new.search_name, new.phone_digits);
+                    END
+                    """,
+                    """
+                    CREATE TRIGGER contacts_search_delete AFTER DELETE ON contacts BEGIN
+                        INSERT INTO contact_search (contact_search, rowid, search_name, phone_digits)
+                        VALUES ('delete', old.id, old.search_name, old.phone_digits);
+                    END
+                    """,
+                    """
+                    CREATE TRIGGER contacts_search_update AFTER UPDATE OF search_name, phone_digits ON contacts BEGIN
+                        INSERT INTO contact_search (contact_search, rowid, search_name, phone_digits)
+                        VALUES ('delete', old.id, old.search_name, old.phone_digits);
+                        INSERT INTO contact_search (rowid, search_name, phone_digits) VALUES (new.id, new.search_name, new.phone_digits);
+                    END
+                    """,
+                ]
+            case .postgres:
+                return [
+                    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+                    "CREATE INDEX contacts_search_name_trgm ON contacts USING gin (search_name gin_trgm_ops)",
+                    "CREATE INDEX contacts_phone_digits_trgm ON contacts USING gin (phone_digits gin_trgm_ops)",
+                ]
+            }
         },
     ]
 }

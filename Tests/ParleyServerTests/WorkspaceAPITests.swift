@@ -146,6 +146,12 @@ struct SystemAPITests {
                 "GET /api/v1/workspace/settings", "PATCH /api/v1/workspace/settings",
                 "GET /api/v1/channels", "POST /api/v1/channels", "GET /api/v1/channels/{id}",
                 "PATCH /api/v1/channels/{id}", "DELETE /api/v1/channels/{id}",
+                "GET /api/v1/contacts", "POST /api/v1/contacts", "GET /api/v1/contacts/{id}", "PATCH /api/v1/contacts/{id}",
+                "DELETE /api/v1/contacts/{id}", "POST /api/v1/contacts/{id}/identities", "DELETE /api/v1/contacts/{id}/identities/{identityId}",
+                "GET /api/v1/custom-fields", "POST /api/v1/custom-fields", "DELETE /api/v1/custom-fields/{key}",
+                "GET /api/v1/conversations", "GET /api/v1/contacts/{id}/conversation", "POST /api/v1/contacts/{id}/conversation/open",
+                "POST /api/v1/contacts/{id}/conversation/close", "PUT /api/v1/contacts/{id}/conversation/assignee",
+                "POST /api/v1/contacts/{id}/conversation/read", "GET /api/v1/contacts/{id}/timeline",
             ]
             var documented: Set<String> = []
             for (path, operations) in paths {
@@ -155,7 +161,8 @@ struct SystemAPITests {
             let schemas = try #require((reply.json["components"] as? [String: Any])?["schemas"] as? [String: Any])
             for (path, operations) in paths {
                 for (method, operation) in operations {
-                    let concrete = path.replacingOccurrences(of: "{id}", with: "999999")
+                    let concrete = path.replacingOccurrences(of: "{id}", with: "999999").replacingOccurrences(of: "{identityId}", with: "1")
+                        .replacingOccurrences(of: "{key}", with: "nokey")
                     let routed = try await api.send(HTTPRequest.Method(method.uppercased())!, concrete, raw: "{}")
                     #expect(routed.text.contains("no route") == false, "\(method) \(path)")
                     // Every schema an operation refers to exists.

@@ -1,0 +1,47 @@
+import ParleyCore
+import SQLKit
+
+/// The SQL that finds contacts matching a search-bar query (SPEC §2), per engine: a subquery
+/// of matching contact ids built as a UNION, so each part is answered by its own index.
+enum ContactSearchSQL {
+    static func matchingIds(_ query: ContactSearchQuery, workspaceId: Int64, kind: DatabaseKind) -> SQLQueryString {
+        var parts: [SQLQueryString] = []
+        let nameLike = "%" + escapeLike(query.name) + "%"
+        switch kind {
+        case .sqlite:
+            // The trigram index answers substrings of three characters or more; shorter ones scan.
+            if query.name.count >= 3 {
+                parts.append("SELECT rowid AS id FROM contact_search WHERE contact_search MATCH \(bind: "search_name : " + ftsPhrase(query.name))")
+            } else {
+                parts.append("SELECT id FROM contacts WHERE workspace_id = \(bind: workspaceId) AND search_name LIKE \(bind: nameLike) ESCAPE '\\'")
+            }
+            if let digits = query.phoneDigits {
+                parts.append("SELECT rowid AS id FROM contact_search WHERE contact_search MATCH \(bind: "phone_digits : " + ftsPhrase(digits))")
+            }
+        case .postgres:
+            parts.append("SELECT id FROM contacts WHERE workspace_id = \(bind: workspaceId) AND search_name LIKE \(bind: nameLike) ESCAPE '\\'")
+            if let digits = query.phoneDigits {
+                parts.append("SELECT id FROM contacts WHERE workspace_id = \(bind: workspaceId) AND phone_digits LIKE \(bind: "%" + digits + "%")")
+            }
+        }
+        parts.append("SELECT id FROM contacts WHERE workspace_id = \(bind: workspaceId) AND email_lower = \(bind: query.exact)")
+        parts.append("SELECT contact_id AS id FROM contact_text_values WHERE workspace_id = \(bind: workspaceId) AND value_lower = \(bind: query.exact)")
+        var sql: SQLQueryString = ""
+        for (index, part) in parts.enumerated() {
+            if index > 0 { sql = "\(sql) UNION \(part)" } else { sql = part }
+        }
+        return sql
+    }
+
+    /// Escapes LIKE's wildcards so that user text matches literally.
+    static func escapeLike(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\")
+            .replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_")
+    }
+
+    /// An FTS5 phrase: the text in double quotes, inner quotes doubled, so no query syntax leaks through.
+    static func ftsPhrase(_ text: String) -> String {
+        "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import ParleyCore
+import SQLKit
+
+/// A message a contact sent, as a channel adapter parsed it.
+public struct InboundMessage: Sendable {
+    public var channelId: Int64
+    /// The sender's address on the channel (wa_id, PSID, chat id, email address, …).
+    public var externalId: String
+    public var displayName: String?
+    /// The provider's id of the message; a second delivery of the same id is ignored.
+    public var providerMessageId: String
+    /// The provider's timestamp of the message: the messaging window opens here.
+    public var providerTimestamp: Date
+    public var text: String
+    /// Contact fields to fill when the contact is new.
+    public var profile: ContactFields
+
+    public init(channelId: Int64, externalId: String, displayName: String?, providerMessageId: String, providerTimestamp: Date,
+                text: String, profile: ContactFields = ContactFields()) {
+        self.channelId = channelId
+        self.externalId = externalId
+        self.displayName = displayName
+        self.providerMessageId = providerMessageId
+        self.providerTimestamp = providerTimestamp
+        self.text = text
+        self.profile = profile
+    }
+}
+
+/// What recording an inbound message did.
+public struct InboundResult: Sendable, Equatable {
+    public let messageId: Int64
+    public let contactId: Int64
+    public let conversationId: Int64
+    /// False when the provider delivered this message before: nothing was changed.
+    public let stored: Bool
+    /// True when the message opened a new conversation episode.
+    public let openedConversation: Bool
+}
+
+/// Stores inbound messages: finds or creates the contact and identity, moves the thread state
+/// forward, opens a conversation if none is open, and updates the inbox row — in one
+/// transaction, idempotent on the provider's message id.
+public struct InboundRecorder: Sendable {
+    public let database: any Database
+
+    public init(database: any Database) {
+        self.database = database
+    }
+
+    public static let previewLength = 140
+
+    public func record(_ message: InboundMessage, workspaceId: Int64, receivedAt now: Date) async throws -> InboundResult {
+        do {
+            return try await recordOnce(message, workspaceId: workspaceId, receivedAt: now)
+        } catch is DuplicateDelivery {
+            let existing = try await database.read { db in
+                try await Self.existing(on: db, channelId: message.channelId, providerMessageId: message.providerMessageId)
+            }
+            return try existing.required("message")
+        }
+    }
+
+    private func recordOnce(_ message: InboundMessage, workspaceId: Int64, receivedAt now: Date) async throws -> InboundResult {
+        let facts = database.facts
+        return try await database.transaction { db in
+            if let existing = try await Self.existing(on: db, channelId: message.channelId, providerMessageId: message.providerMessageId) {
+                return existing
+            }
+            guard try await db.raw("SELECT id FROM channels WHERE id = \(bind: message.channelId) AND workspace_id = \(bind: workspaceId)").first() != nil else {
+                throw StoreError.notFound("channel")
+            }
+            let (contactId, identityId) = try await Self.findOrCreateIdentity(on: db, workspaceId: workspaceId, message: message, at: now)
+            try await ConversationRepository.lockContact(on: db, facts: facts, contactId: contactId, workspaceId: workspaceId)
+            let timestamp = message.providerTimestamp.epochMilliseconds
+            // The window opens at the newest inbound message: a late or replayed older one
+            // never moves it back, and only the newest resets the outbound count.
+            try await db.raw("""
+                UPDATE contact_identities SET
+                    outbound_since_inbound = CASE WHEN last_inbound_at IS NULL OR last_inbound_at <= \(bind: timestamp) THEN 0 ELSE outbound_since_inbound END,
+                    last_inbound_at = CASE WHEN last_inbound_at IS NULL OR last_inbound_at < \(bind: timestamp) THEN \(bind: timestamp) ELSE last_inbound_at END,
+                    display_name = COALESCE(\(bind: message.displayName), display_name)
+                WHERE id = \(bind: identityId)
+                """).run()
+            let opened = try await ConversationRepository.openIfNeeded(
+                on: db, workspaceId: workspaceId, contactId: contactId, channelId: message.channelId, identityId: identityId, openedBy: nil, at: now
+            )
+            let inserted = try await db.raw("""
+                INSERT INTO messages (workspace_id, contact_id, conversation_id, channel_id, identity_id, direction, sender_kind, content_kind,
+                                      text, status, provider_message_id, provider_timestamp, created_at, updated_at)
+                VALUES (\(bind: workspaceId), \(bind: contactId), \(bind: opened.id), \(bind: message.channelId), \(bind: identityId), 'inbound', 'contact', 'text',
+                        \(bind: message.text), 'received', \(bind: message.providerMessageId), \(bind: timestamp), \(bind: now.epochMilliseconds), \(bind: now.epochMilliseconds))
+                ON CONFLICT (channel_id, provider_message_id) DO NOTHING
+                RETURNING id
+                """).first()
+            guard let messageId = try inserted?.decode(column: "id", as: Int64.self) else {
+                // A concurrent delivery of the same message won; undo this one entirely.
+                throw DuplicateDelivery()
+            }
+            try await db.raw("""
+                UPDATE conversations SET last_activity_at = \(bind: now.epochMilliseconds), last_message_id = \(bind: messageId),
+                    last_message_preview = \(bind: String(message.text.prefix(Self.previewLength))),
+                    waiting_since = COALESCE(waiting_since, \(bind: now.epochMilliseconds)), unread_count = unread_count + 1,
+                    channel_id = \(bind: message.channelId), identity_id = \(bind: identityId)
+                WHERE id = \(bind: opened.id)
+                """).run()
+            try await EventLog.append(on: db, workspaceId: workspaceId, type: .messageCreated, subjectId: messageId,
+                                      payload: ["messageId": messageId, "contactId": contactId, "conversationId": opened.id], at: now)
+            return InboundResult(messageId: messageId, contactId: contactId, conversationId: opened.id, stored: true, openedConversation: opened.created)
+        }
+    }
+
+    struct DuplicateDelivery: Error {}
+
+    static func existing(on db: any SQLDatabase, channelId: Int64, providerMessageId: String) async throws -> InboundResult? {
+        guard let row = try await db.raw("""
+            SELECT id, contact_id, conversation_id FROM messages WHERE channel_id = \(bind: channelId) AND provider_message_id = \(bind: providerMessageId)
+            """).first() else { return nil }
+        return InboundResult(
+            messageId: try row.decode(column: "id", as: Int64.self),
+            contactId: try row.decode(column: "contact_id", as: Int64.self),
+            conversationId: try row.decode(column: "conversation_id", as: Int64?.self) ?? 0,
+            stored: false, openedConversation: false
+        )
+    }
+
+    static func findOrCreateIdentity(on db: any SQLDatabase, workspaceId: Int64, message: InboundMessage, at now: Date) async throws -> (contactId: Int64, identityId: Int64) {
+        if let row = try await db.raw("""
+            SELECT id, contact_id FROM contact_identities WHERE channel_id = \(bind: message.channelId) AND external_id = \(bind: message.externalId)
+            """).first() {
+            return (try row.decode(column: "contact_id", as: Int64.self), try row.decode(column: "id", as: Int64.self))
+        }
+        var profile = message.profile
+        if profile.firstName == nil, profile.lastName == nil, let name = message.displayName {
+            let parts = name.split(separator: " ", maxSplits: 1).map(String.init)
+            profile.firstName = parts.first
+            profile.lastName = parts.count > 1 ? parts[1] : nil
+        }
+        let contactId = try await ContactRepository.insert(on: db, workspaceId: workspaceId, fields: profile, at: now)
+        try await EventLog.append(on: db, workspaceId: workspaceId, type: .contactCreated, subjectId: contactId, payload: ["contactId": contactId], at: now)
+        let identityId = try await ContactRepository.insertIdentity(on: db, workspaceId: workspaceId, contactId: contactId, channelId: message.channelId,
+                                                                    externalId: message.externalId, displayName: message.displayName, at: now)
+        return (contactId, identityId)
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import ParleyCore
+import SQLKit
+
+/// A conversation list request (SPEC §2).
+public struct InboxQuery: Sendable {
+    public var workspaceId: Int64
+    public var viewerId: Int64
+    public var view: InboxView
+    public var status: StatusFilter
+    public var search: ContactSearchQuery?
+    public var channelId: Int64?
+    public var tag: String?
+    public var assigneeId: Int64?
+    public var sort: InboxSort
+    /// The sort key and id of the last row of the previous page.
+    public var after: (key: Int64, id: Int64)?
+    public var limit: Int
+
+    public init(workspaceId: Int64, viewerId: Int64, view: InboxView = .all, status: StatusFilter = .open, search: ContactSearchQuery? = nil,
+                channelId: Int64? = nil, tag: String? = nil, assigneeId: Int64? = nil, sort: InboxSort = .newest,
+                after: (key: Int64, id: Int64)? = nil, limit: Int = 50) {
+        self.workspaceId = workspaceId
+        self.viewerId = viewerId
+        self.view = view
+        self.status = status
+        self.search = search
+        self.channelId = channelId
+        self.tag = tag
+        self.assigneeId = assigneeId
+        self.sort = sort
+        self.after = after
+        self.limit = limit
+    }
+}
+
+/// One inbox row: everything the list shows, read in one query.
+public struct InboxRow: Sendable, Equatable {
+    public var conversation: Conversation
+    public var contactName: String
+    public var channelType: ChannelKind?
+    public var channelName: String?
+    public var assigneeName: String?
+    public var lastMessagePreview: String?
+    public var lastMessageAt: Date?
+    public var lastInboundAt: Date?
+    /// The row's position for the next page's cursor.
+    public var sortKey: Int64
+}
+
+/// The inbox list: each contact's latest episode, filtered and sorted with keyset pagination.
+public struct InboxRepository: Sendable {
+    public let database: any Database
+
+    public init(database: any Database) {
+        self.database = database
+    }
+
+    /// Conversations not waiting sort after every waiting one.
+    static let notWaiting: Int64 = 9_000_000_000_000_000
+
+    public func list(_ query: InboxQuery) async throws -> [InboxRow] {
+        let kind = database.kind
+        return try await database.read { db in
+            let sortKey: String
+            let direction: String
+            switch query.sort {
+            case .newest: (sortKey, direction) = ("c.last_activity_at", "DESC")
+            case .oldest: (sortKey, direction) = ("c.last_activity_at", "ASC")
+            case .waiting: (sortKey, direction) = ("COALESCE(c.waiting_since, \(Self.notWaiting))", "ASC")
+            }
+            var sql: SQLQueryString = """
+                SELECT c.id, c.contact_id, c.status, c.assignee_id, c.channel_id, c.opened_at, c.opened_by_user_id, c.closed_at,
+                       c.closed_by_user_id, c.closing_category, c.closing_summary, c.last_activity_at, c.waiting_since, c.unread_count,
+                       c.last_message_preview, \(unsafeRaw: sortKey) AS sort_key,
+                       ct.first_name, ct.last_name, ct.email, ct.phone, ch.kind AS channel_kind, ch.name AS channel_name,
+                       u.name AS assignee_name, i.last_inbound_at, i.display_name, m.created_at AS last_message_at
+                FROM conversations c
+                JOIN contacts ct ON ct.id = c.contact_id
+                LEFT JOIN channels ch ON ch.id = c.channel_id
+                LEFT JOIN users u ON u.id = c.assignee_id
+                LEFT JOIN contact_identities i ON i.id = c.identity_id
+                LEFT JOIN messages m ON m.id = c.last_message_id
+                WHERE c.workspace_id = \(bind: query.workspaceId) AND c.is_latest = \(bind: true)
+                """
+            switch query.status {
+            case .open: sql = "\(sql) AND c.status = 'open'"
+            case .closed: sql = "\(sql) AND c.status = 'closed'"
+            case .all: break
+            }
+            switch query.view {
+            case .all: break
+            case .mine: sql = "\(sql) AND c.assignee_id = \(bind: query.viewerId)"
+            case .unassigned: sql = "\(sql) AND c.assignee_id IS NULL"
+            }
+            if let assignee = query.assigneeId { sql = "\(sql) AND c.assignee_id = \(bind: assignee)" }
+            if let channel = query.channelId { sql = "\(sql) AND c.channel_id = \(bind: channel)" }
+            if let tag = query.tag {
+                sql = "\(sql) AND EXISTS (SELECT 1 FROM contact_tags t WHERE t.contact_id = c.contact_id AND t.tag = \(bind: tag))"
+            }
+            if let search = query.search {
+                sql = "\(sql) AND c.contact_id IN (\(ContactSearchSQL.matchingIds(search, workspaceId: query.workspaceId, kind: kind)))"
+            }
+            if let after = query.after {
+                let comparison = direction == "DESC" ? "<" : ">"
+                sql = """
+                    \(sql) AND (\(unsafeRaw: sortKey) \(unsafeRaw: comparison) \(bind: after.key)
+                        OR (\(unsafeRaw: sortKey) = \(bind: after.key) AND c.id \(unsafeRaw: comparison) \(bind: after.id)))
+                    """
+            }
+            sql = "\(sql) ORDER BY \(unsafeRaw: sortKey) \(unsafeRaw: direction), c.id \(unsafeRaw: direction) LIMIT \(bind: query.limit)"
+            return try await db.raw(sql).all().map { row in
+                let displayName = try row.decode(column: "display_name", as: String?.self)
+                let email = try row.decode(column: "email", as: String?.self)
+                let phone = try row.decode(column: "phone", as: String?.self)
+                return InboxRow(
+                    conversation: try ConversationRepository.decode(row),
+                    contactName: Contact.displayName(
+                        firstName: try row.decode(column: "first_name", as: String.self),
+                        lastName: try row.decode(column: "last_name", as: String.self),
+                        fallback: displayName ?? email ?? phone
+                    ),
+                    channelType: try row.decode(column: "channel_kind", as: String?.self).flatMap(ChannelKind.init(rawValue:)),
+                    channelName: try row.decode(column: "channel_name", as: String?.self),
+                    assigneeName: try row.decode(column: "assignee_name", as: String?.self),
+                    lastMessagePreview: try row.decode(column: "last_message_preview", as: String?.self),
+                    lastMessageAt: try row.decodeOptionalDate(column: "last_message_at"),
+                    lastInboundAt: try row.decodeOptionalDate(column: "last_inbound_at"),
+                    sortKey: try row.decode(column: "sort_key", as: Int64.self)
+                )
+            }
+        }
+    }
+}
