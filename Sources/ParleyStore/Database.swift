@@ -39,6 +39,10 @@ public protocol Database: Sendable {
 
     /// Closes every connection. The database must not be used afterwards.
     func shutdown() async
+
+    /// Whether `error` is a unique-constraint violation: a concurrent writer got there first,
+    /// and the operation may be retried to find what it wrote.
+    func isUniqueViolation(_ error: any Error) -> Bool
 }
 
 extension Database {

@@ -52,13 +52,16 @@ public struct InboundRecorder: Sendable {
     public static let previewLength = 140
 
     public func record(_ message: InboundMessage, workspaceId: Int64, receivedAt now: Date) async throws -> InboundResult {
-        do {
-            return try await recordOnce(message, workspaceId: workspaceId, receivedAt: now)
-        } catch is DuplicateDelivery {
-            let existing = try await database.read { db in
-                try await Self.existing(on: db, channelId: message.channelId, providerMessageId: message.providerMessageId)
+        // Concurrent deliveries of the same message or from the same new sender race on unique
+        // indexes; the loser rolls back and runs again, now finding what the winner wrote.
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try await recordOnce(message, workspaceId: workspaceId, receivedAt: now)
+            } catch let error where attempt < 3 && (error is DuplicateDelivery || database.isUniqueViolation(error)) {
+                continue
             }
-            return try existing.required("message")
         }
     }
 

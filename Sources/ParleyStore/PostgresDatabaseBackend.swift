@@ -79,6 +79,11 @@ public final class PostgresDatabaseBackend: Database {
         }
     }
 
+    public func isUniqueViolation(_ error: any Error) -> Bool {
+        guard let error = error as? PSQLError else { return false }
+        return error.serverInfo?[.sqlState] == "23505"
+    }
+
     public func shutdown() async {
         runTask.cancel()
         _ = await runTask.value

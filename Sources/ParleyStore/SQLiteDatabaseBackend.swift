@@ -74,6 +74,11 @@ public final class SQLiteDatabaseBackend: Database {
         }
     }
 
+    public func isUniqueViolation(_ error: any Error) -> Bool {
+        guard let error = error as? SQLiteError else { return false }
+        return error.reason == .constraintUniqueFailed || error.reason == .constraintPrimaryKeyFailed
+    }
+
     public func shutdown() async {
         for connection in readers + [writer] {
             try? await connection.close()
