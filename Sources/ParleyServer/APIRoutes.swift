@@ -22,6 +22,8 @@ struct RouteDoc: Sendable {
     var authenticated = true
     /// Component schema name of the JSON request body.
     var body: String? = nil
+    /// Set for a request body that is not JSON (then `body` is ignored).
+    var bodyMediaType: String? = nil
     /// Component schema name of the success response, or a raw media type description.
     var response: String? = nil
     var status = 200

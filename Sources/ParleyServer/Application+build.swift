@@ -18,6 +18,7 @@ public func buildRouter(services: Services) -> Router<AppRequestContext> {
     UsersController(services: services).register(api)
     WorkspaceController(services: services).register(api)
     ChannelsController(services: services).register(api)
+    ContactsCSVController(services: services).register(api)
     ContactsController(services: services).register(api)
     ConversationsController(services: services).register(api)
     system.registerOpenAPI(api, version: parleyVersion)

@@ -45,7 +45,9 @@ enum OpenAPIDocument {
         } else {
             pairs.append(("security", []))
         }
-        if let body = doc.body {
+        if let mediaType = doc.bodyMediaType {
+            pairs.append(("requestBody", ["required": true, "content": [.init(mediaType): ["schema": ["type": "string"]]]]))
+        } else if let body = doc.body {
             pairs.append(("requestBody", ["required": true, "content": ["application/json": ["schema": Schema.ref(body)]]]))
         }
         var responses: [(String, JSONValue)] = []
@@ -56,7 +58,7 @@ enum OpenAPIDocument {
             responses.append((String(doc.status), ["description": "success"]))
         }
         var errorStatuses: [Int] = []
-        if doc.body != nil || !doc.query.isEmpty { errorStatuses.append(400) }
+        if doc.body != nil || doc.bodyMediaType != nil || !doc.query.isEmpty { errorStatuses.append(400) }
         if doc.authenticated { errorStatuses.append(401) }
         errorStatuses += doc.errors
         for status in Set(errorStatuses).sorted() {
@@ -181,6 +183,10 @@ enum OpenAPIDocument {
             ])),
         ], required: ["type", "at"])),
         ("TimelinePage", Schema.page(of: "TimelineItem")),
+        ("ImportReport", Schema.object([
+            ("created", Schema.integer), ("updated", Schema.integer), ("rejectedCount", Schema.integer),
+            ("rejected", Schema.array(Schema.object([("line", Schema.integer), ("reason", Schema.string)]))),
+        ], required: ["created", "updated", "rejectedCount", "rejected"])),
     ]
 
     private static var channelKinds: [String] { ["telegram", "line", "webchat", "sms", "email", "whatsapp", "messenger", "instagram", "viber", "wechat"] }

@@ -48,35 +48,41 @@ public struct ContactRepository: Sendable {
     public func update(id: Int64, workspaceId: Int64, fields: ContactFields, actorUserId: Int64?, at now: Date) async throws -> Contact? {
         let forUpdate = database.facts.forUpdate
         return try await database.transaction { db in
-            guard let row = try await db.raw("""
-                SELECT \(unsafeRaw: Self.columns) FROM contacts WHERE id = \(bind: id) AND workspace_id = \(bind: workspaceId) \(unsafeRaw: forUpdate)
-                """).first() else { return nil }
-            let current = try Self.decodeRow(row)
-            let first = fields.firstName ?? current.firstName
-            let last = fields.lastName ?? current.lastName
-            let email = fields.email ?? current.email
-            let phone = fields.phone ?? current.phone
-            var custom = current.customFields
-            for (key, value) in fields.customFields ?? [:] { custom[key] = value }
-            try await db.raw("""
-                UPDATE contacts SET first_name = \(bind: first), last_name = \(bind: last), email = \(bind: email),
-                    email_lower = \(bind: email.map(SearchNormalization.email)), phone = \(bind: phone),
-                    phone_digits = \(bind: phone.map(SearchNormalization.digits)),
-                    language = \(bind: fields.language ?? current.language), country = \(bind: fields.country ?? current.country),
-                    search_name = \(bind: SearchNormalization.fold(first + " " + last)), custom_fields = \(bind: try Self.encode(custom)),
-                    updated_at = \(bind: now.epochMilliseconds)
-                WHERE id = \(bind: id)
-                """).run()
-            if let tags = fields.tags {
-                try await Self.replaceTags(on: db, contactId: id, workspaceId: workspaceId, tags: tags)
-            }
-            if fields.customFields != nil {
-                try await Self.replaceTextValues(on: db, contactId: id, workspaceId: workspaceId, values: custom)
-            }
+            guard try await Self.apply(on: db, id: id, workspaceId: workspaceId, fields: fields, forUpdate: forUpdate, at: now) else { return nil }
             try await EventLog.append(on: db, workspaceId: workspaceId, type: .contactUpdated, subjectId: id, actorUserId: actorUserId,
                                       payload: ["contactId": id], at: now)
             return try await Self.load(on: db, ids: [id], workspaceId: workspaceId).first
         }
+    }
+
+    /// Writes the fields present onto the stored contact; false when it is not in the workspace.
+    static func apply(on db: any SQLDatabase, id: Int64, workspaceId: Int64, fields: ContactFields, forUpdate: String, at now: Date) async throws -> Bool {
+        guard let row = try await db.raw("""
+            SELECT \(unsafeRaw: columns) FROM contacts WHERE id = \(bind: id) AND workspace_id = \(bind: workspaceId) \(unsafeRaw: forUpdate)
+            """).first() else { return false }
+        let current = try decodeRow(row)
+        let first = fields.firstName ?? current.firstName
+        let last = fields.lastName ?? current.lastName
+        let email = fields.email ?? current.email
+        let phone = fields.phone ?? current.phone
+        var custom = current.customFields
+        for (key, value) in fields.customFields ?? [:] { custom[key] = value }
+        try await db.raw("""
+            UPDATE contacts SET first_name = \(bind: first), last_name = \(bind: last), email = \(bind: email),
+                email_lower = \(bind: email.map(SearchNormalization.email)), phone = \(bind: phone),
+                phone_digits = \(bind: phone.map(SearchNormalization.digits)),
+                language = \(bind: fields.language ?? current.language), country = \(bind: fields.country ?? current.country),
+                search_name = \(bind: SearchNormalization.fold(first + " " + last)), custom_fields = \(bind: try encode(custom)),
+                updated_at = \(bind: now.epochMilliseconds)
+            WHERE id = \(bind: id)
+            """).run()
+        if let tags = fields.tags {
+            try await replaceTags(on: db, contactId: id, workspaceId: workspaceId, tags: tags)
+        }
+        if fields.customFields != nil {
+            try await replaceTextValues(on: db, contactId: id, workspaceId: workspaceId, values: custom)
+        }
+        return true
     }
 
     /// Deletes a contact with its conversations and messages.

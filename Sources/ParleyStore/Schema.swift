@@ -112,6 +112,7 @@ public enum Schema {
                 """,
                 "CREATE INDEX contacts_workspace ON contacts (workspace_id, id)",
                 "CREATE INDEX contacts_email ON contacts (workspace_id, email_lower)",
+                "CREATE INDEX contacts_phone ON contacts (workspace_id, phone_digits)",
                 """
                 CREATE TABLE contact_tags (
                     contact_id \(big) NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,

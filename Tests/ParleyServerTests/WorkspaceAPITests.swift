@@ -146,7 +146,7 @@ struct SystemAPITests {
                 "GET /api/v1/workspace/settings", "PATCH /api/v1/workspace/settings",
                 "GET /api/v1/channels", "POST /api/v1/channels", "GET /api/v1/channels/{id}",
                 "PATCH /api/v1/channels/{id}", "DELETE /api/v1/channels/{id}",
-                "GET /api/v1/contacts", "POST /api/v1/contacts", "GET /api/v1/contacts/{id}", "PATCH /api/v1/contacts/{id}",
+                "GET /api/v1/contacts", "POST /api/v1/contacts", "POST /api/v1/contacts/import", "GET /api/v1/contacts/export", "GET /api/v1/contacts/{id}", "PATCH /api/v1/contacts/{id}",
                 "DELETE /api/v1/contacts/{id}", "POST /api/v1/contacts/{id}/identities", "DELETE /api/v1/contacts/{id}/identities/{identityId}",
                 "GET /api/v1/custom-fields", "POST /api/v1/custom-fields", "DELETE /api/v1/custom-fields/{key}",
                 "GET /api/v1/conversations", "GET /api/v1/contacts/{id}/conversation", "POST /api/v1/contacts/{id}/conversation/open",

@@ -1,0 +1,61 @@
+import Foundation
+import Hummingbird
+import ParleyCore
+import ParleyStore
+
+/// CSV import and export of contacts, both streamed.
+struct ContactsCSVController {
+    let services: Services
+
+    func register(_ api: APIRoutes) {
+        api.add(.post, "/api/v1/contacts/import", RouteDoc(
+            summary: "Import contacts from CSV (text/csv body, header row; matches existing contacts by email, then phone). Owners and managers.",
+            tag: "contacts", bodyMediaType: "text/csv", response: "ImportReport", errors: [403]), handler: importCSV)
+        api.add(.get, "/api/v1/contacts/export", RouteDoc(
+            summary: "Export every contact as CSV (owners and managers)", tag: "contacts", response: "csv", responseMediaType: "text/csv",
+            errors: [403]), handler: exportCSV)
+    }
+
+    @Sendable func importCSV(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<ImportReport> {
+        let identity = try context.requireAdministrator()
+        let chunks = request.body.map { $0.readableBytesView }
+        do {
+            let report = try await ContactImporter(database: services.database).run(
+                chunks, workspaceId: identity.user.workspaceId, actorUserId: identity.user.id, at: services.clock.now()
+            )
+            return JSONResponse(report)
+        } catch ImportError.badHeader(let message) {
+            throw APIError(.badRequest, code: "invalid_csv", message: message)
+        } catch ImportError.empty {
+            throw APIError(.badRequest, code: "invalid_csv", message: "the file is empty: a header row is required")
+        }
+    }
+
+    @Sendable func exportCSV(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.requireAdministrator()
+        let workspaceId = identity.user.workspaceId
+        let contacts = services.contacts
+        let definitions = try await services.customFields.list(workspaceId: workspaceId)
+        let body = ResponseBody { writer in
+            try await writer.write(ByteBuffer(string: Self.line(ContactCSV.header(definitions: definitions))))
+            var before: Int64?
+            while true {
+                let page = try await contacts.list(workspaceId: workspaceId, query: nil, beforeId: before, limit: 500)
+                guard !page.isEmpty else { break }
+                let text = page.map { Self.line(ContactCSV.row($0, definitions: definitions)) }.joined()
+                try await writer.write(ByteBuffer(string: text))
+                before = page.last?.id
+                if page.count < 500 { break }
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [
+            .contentType: "text/csv; charset=utf-8",
+            .contentDisposition: "attachment; filename=\"contacts.csv\"",
+        ], body: body)
+    }
+
+    static func line(_ fields: [String]) -> String {
+        fields.map(CSVReader.escape).joined(separator: ",") + "\r\n"
+    }
+}
