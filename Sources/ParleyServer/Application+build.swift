@@ -21,6 +21,7 @@ public func buildRouter(services: Services) -> Router<AppRequestContext> {
     ContactsCSVController(services: services).register(api)
     ContactsController(services: services).register(api)
     ConversationsController(services: services).register(api)
+    MessagesController(services: services).register(api)
     system.registerOpenAPI(api, version: parleyVersion)
     return router
 }

@@ -183,6 +183,27 @@ enum OpenAPIDocument {
             ])),
         ], required: ["type", "at"])),
         ("TimelinePage", Schema.page(of: "TimelineItem")),
+        ("ComposerState", Schema.object([
+            ("channelType", Schema.enumeration(channelKinds)), ("window", Schema.ref("WindowState")), ("humanAgentUntil", Schema.nullableDateTime),
+            ("allowed", Schema.array(Schema.enumeration(["free_text", "template", "tagged_message", "chatbot_initiated", "none"]))),
+            ("tags", Schema.array(Schema.enumeration(MessageTag.allCases.map(\.rawValue)))), ("viberQuotaLeft", Schema.nullableInteger),
+            ("weChatMessagesLeft", Schema.nullableInteger), ("sendsUndelivered", Schema.boolean), ("reason", Schema.string),
+        ], required: ["channelType", "window", "allowed", "tags", "sendsUndelivered", "reason"])),
+        ("SendMessageRequest", Schema.object([
+            ("channelId", Schema.integer), ("text", Schema.string), ("tag", Schema.enumeration(MessageTag.allCases.map(\.rawValue))),
+            ("template", Schema.object([("name", Schema.string), ("language", Schema.string), ("parameters", Schema.array(Schema.string))], required: ["name", "language"])),
+        ], required: ["channelId"])),
+        ("SendMessageResponse", Schema.object([("message", Schema.ref("Message")), ("conversation", Schema.ref("Conversation"))], required: ["message", "conversation"])),
+        ("Template", Schema.object([
+            ("id", Schema.integer), ("channelId", Schema.integer), ("name", Schema.string), ("language", Schema.string),
+            ("category", Schema.enumeration(TemplateCategory.allCases.map(\.rawValue))), ("status", Schema.enumeration(TemplateStatus.allCases.map(\.rawValue))),
+            ("body", Schema.string), ("parameterCount", Schema.integer), ("updatedAt", Schema.dateTime),
+        ], required: ["id", "channelId", "name", "language", "category", "status", "body", "parameterCount", "updatedAt"])),
+        ("TemplatePage", Schema.page(of: "Template")),
+        ("TemplateInput", Schema.object([
+            ("name", Schema.string), ("language", Schema.string), ("category", Schema.enumeration(TemplateCategory.allCases.map(\.rawValue))),
+            ("body", Schema.string), ("status", Schema.enumeration(TemplateStatus.allCases.map(\.rawValue))),
+        ], required: ["name", "language", "category", "body"])),
         ("ImportReport", Schema.object([
             ("created", Schema.integer), ("updated", Schema.integer), ("rejectedCount", Schema.integer),
             ("rejected", Schema.array(Schema.object([("line", Schema.integer), ("reason", Schema.string)]))),

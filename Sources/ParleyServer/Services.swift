@@ -23,6 +23,8 @@ public struct Services: Sendable {
     public var inbox: InboxRepository { InboxRepository(database: database) }
     public var timeline: TimelineRepository { TimelineRepository(database: database) }
     public var inbound: InboundRecorder { InboundRecorder(database: database) }
+    public var outbound: OutboundSender { OutboundSender(database: database) }
+    public var templates: TemplateRepository { TemplateRepository(database: database) }
 
     public init(
         configuration: ServerConfiguration,

@@ -152,6 +152,8 @@ struct SystemAPITests {
                 "GET /api/v1/conversations", "GET /api/v1/contacts/{id}/conversation", "POST /api/v1/contacts/{id}/conversation/open",
                 "POST /api/v1/contacts/{id}/conversation/close", "PUT /api/v1/contacts/{id}/conversation/assignee",
                 "POST /api/v1/contacts/{id}/conversation/read", "GET /api/v1/contacts/{id}/timeline",
+                "GET /api/v1/contacts/{id}/composer", "POST /api/v1/contacts/{id}/messages",
+                "GET /api/v1/channels/{id}/templates", "POST /api/v1/channels/{id}/templates",
             ]
             var documented: Set<String> = []
             for (path, operations) in paths {

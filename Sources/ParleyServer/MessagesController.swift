@@ -1,0 +1,155 @@
+import Foundation
+import Hummingbird
+import ParleyCore
+import ParleyStore
+
+/// Sending messages and the composer state that says what may be sent. Messages sent with a
+/// login session come from a human agent; with an API token, from an automation (workflow),
+/// which the window rules treat differently (no HUMAN_AGENT).
+struct MessagesController {
+    let services: Services
+
+    struct SendBody: Decodable {
+        struct Template: Decodable {
+            let name: String
+            let language: String
+            let parameters: [String]?
+        }
+
+        let channelId: Int64
+        let text: String?
+        let tag: Choice<MessageTag>?
+        let template: Template?
+    }
+
+    struct SendResponse: Encodable, Sendable {
+        let message: Message
+        let conversation: Conversation
+    }
+
+    struct TemplateBodyRequest: Decodable {
+        let name: String
+        let language: String
+        let category: Choice<TemplateCategory>
+        let body: String
+        let status: Choice<TemplateStatus>?
+    }
+
+    static let maxTextLength = 4096
+
+    func register(_ api: APIRoutes) {
+        api.add(.get, "/api/v1/contacts/{id}/composer", RouteDoc(
+            summary: "What may be sent to the contact on a channel now: window, allowed modes, tags, quotas, and why", tag: "messages",
+            response: "ComposerState", query: [QueryParameter("channel", Schema.integer, "channel id (required)")], errors: [404, 422]), handler: composer)
+        api.add(.post, "/api/v1/contacts/{id}/messages", RouteDoc(
+            summary: "Send a message: {channelId,text} | {channelId,template:{name,language,parameters}} | {channelId,text,tag}. Reopens a closed conversation and assigns it to the sender.",
+            tag: "messages", body: "SendMessageRequest", response: "SendMessageResponse", status: 201, errors: [404, 409, 422]), handler: send)
+        api.add(.get, "/api/v1/channels/{id}/templates", RouteDoc(summary: "The channel's WhatsApp message templates", tag: "channels",
+                                                                  response: "TemplatePage", errors: [404]), handler: listTemplates)
+        api.add(.post, "/api/v1/channels/{id}/templates", RouteDoc(
+            summary: "Add or replace a WhatsApp template by name and language (owners and managers; provider sync replaces these)", tag: "channels",
+            body: "TemplateInput", response: "Template", status: 201, errors: [403, 404, 422]), handler: createTemplate)
+    }
+
+    func senderKind(_ identity: Identity) -> SenderKind {
+        identity.token.kind == .session ? .user : .workflow
+    }
+
+    @Sendable func composer(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<ComposerState> {
+        let identity = try context.requireIdentity()
+        let contactId = try context.id("id", what: "contact")
+        guard let raw = request.uri.queryParameters.get("channel") else {
+            throw APIError.badRequest("query parameter 'channel' is required", field: "channel")
+        }
+        guard let channelId = Int64(raw) else { throw APIError.badRequest("query parameter 'channel' must be an id", field: "channel") }
+        return JSONResponse(try await mapped {
+            try await services.outbound.composer(contactId: contactId, channelId: channelId, workspaceId: identity.user.workspaceId,
+                                                 sender: senderKind(identity), at: services.clock.now())
+        })
+    }
+
+    @Sendable func send(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<SendResponse> {
+        let identity = try context.requireIdentity()
+        let contactId = try context.id("id", what: "contact")
+        let body = try await RequestDecoding.decode(SendBody.self, from: request, context: context)
+        let content: OutboundContent
+        switch (body.text, body.template, body.tag) {
+        case (let text?, nil, let tag):
+            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !trimmed.isEmpty else { throw APIError.badRequest("field 'text' must not be empty", field: "text") }
+            guard text.count <= Self.maxTextLength else {
+                throw APIError.badRequest("field 'text' must be at most \(Self.maxTextLength) characters", field: "text")
+            }
+            content = tag.map { .tagged(text: text, tag: $0.value) } ?? .text(text)
+        case (nil, let template?, nil):
+            guard !template.name.isEmpty else { throw APIError.badRequest("field 'template.name' must not be empty", field: "template.name") }
+            guard !template.language.isEmpty else { throw APIError.badRequest("field 'template.language' must not be empty", field: "template.language") }
+            content = .template(name: template.name, language: template.language, parameters: template.parameters ?? [])
+        case (nil, nil, _):
+            throw APIError.badRequest("send either 'text' or 'template'", field: "text")
+        default:
+            throw APIError.badRequest("'template' cannot be combined with 'text' or 'tag'", field: "template")
+        }
+        let result = try await mapped {
+            try await services.outbound.send(
+                OutboundRequest(workspaceId: identity.user.workspaceId, contactId: contactId, channelId: body.channelId,
+                                sender: senderKind(identity), senderUserId: identity.user.id, content: content),
+                at: services.clock.now()
+            )
+        }
+        return JSONResponse(SendResponse(message: result.message, conversation: result.conversation), status: .created)
+    }
+
+    /// Maps refusals and unknowns to the API's errors.
+    func mapped<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as OutboundError {
+            switch error {
+            case .contactNotFound:
+                throw APIError.notFound("contact")
+            case .unknownChannel:
+                throw APIError.unprocessable("unknown_channel", "no such channel in this workspace", field: "channelId")
+            case .noIdentity(let kind):
+                throw APIError.unprocessable("no_identity", "the contact has no \(kind.rawValue) identity on this channel", field: "channelId")
+            case .unknownTemplate(let name, let language):
+                throw APIError.unprocessable("unknown_template", "no template '\(name)' in language '\(language)' on this channel", field: "template.name")
+            case .templateNotApproved(let status):
+                throw APIError.unprocessable("template_not_approved", "the template's status is \(status.rawValue); only APPROVED templates can be sent", field: "template.name")
+            case .templateParameters(let expected, let given):
+                throw APIError.unprocessable("template_parameters", "the template takes \(expected) parameters, \(given) given", field: "template.parameters")
+            case .emptyTemplateParameter(let index):
+                throw APIError.unprocessable("template_parameters", "parameter \(index + 1) is empty", field: "template.parameters[\(index)]")
+            case .refused(let refusal):
+                throw APIError(.conflict, code: refusal.code.rawValue, message: refusal.message)
+            }
+        }
+    }
+
+    @Sendable func listTemplates(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<MessageTemplate>> {
+        let identity = try context.requireIdentity()
+        let channelId = try context.id("id", what: "channel")
+        guard try await services.channels.find(id: channelId, workspaceId: identity.user.workspaceId) != nil else { throw APIError.notFound("channel") }
+        return JSONResponse(Page(items: try await services.templates.list(channelId: channelId, workspaceId: identity.user.workspaceId), nextCursor: nil))
+    }
+
+    @Sendable func createTemplate(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<MessageTemplate> {
+        let identity = try context.requireAdministrator()
+        let channelId = try context.id("id", what: "channel")
+        let body = try await RequestDecoding.decode(TemplateBodyRequest.self, from: request, context: context)
+        guard let channel = try await services.channels.find(id: channelId, workspaceId: identity.user.workspaceId) else { throw APIError.notFound("channel") }
+        guard channel.kind == .whatsapp else {
+            throw APIError.unprocessable("templates_not_supported", "message templates are for WhatsApp channels")
+        }
+        guard (1...512).contains(body.name.count), body.name.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "_") }) else {
+            throw APIError.badRequest("field 'name' must be lowercase letters, digits and underscores", field: "name")
+        }
+        guard (2...15).contains(body.language.count) else { throw APIError.badRequest("field 'language' must be a code such as en_US", field: "language") }
+        guard (1...1024).contains(body.body.count) else { throw APIError.badRequest("field 'body' must be 1 to 1024 characters", field: "body") }
+        let template = try await services.templates.upsert(
+            workspaceId: identity.user.workspaceId, channelId: channelId, name: body.name, language: body.language, category: body.category.value,
+            status: body.status?.value ?? .approved, body: body.body, providerTemplateId: nil, at: services.clock.now()
+        )
+        return JSONResponse(template, status: .created)
+    }
+}

@@ -1,0 +1,230 @@
+import Foundation
+import ParleyCore
+import SQLKit
+
+/// What an agent or workflow asks to send.
+public enum OutboundContent: Sendable, Equatable {
+    case text(String)
+    case template(name: String, language: String, parameters: [String])
+    case tagged(text: String, tag: MessageTag)
+}
+
+public struct OutboundRequest: Sendable {
+    public var workspaceId: Int64
+    public var contactId: Int64
+    public var channelId: Int64
+    public var sender: SenderKind
+    public var senderUserId: Int64?
+    public var content: OutboundContent
+
+    public init(workspaceId: Int64, contactId: Int64, channelId: Int64, sender: SenderKind, senderUserId: Int64?, content: OutboundContent) {
+        self.workspaceId = workspaceId
+        self.contactId = contactId
+        self.channelId = channelId
+        self.sender = sender
+        self.senderUserId = senderUserId
+        self.content = content
+    }
+}
+
+public struct OutboundResult: Sendable {
+    public let message: Message
+    public let conversation: Conversation
+    public let plan: SendPlan
+}
+
+/// Why a send was not accepted. Nothing is stored for any of these.
+public enum OutboundError: Error, Equatable, Sendable {
+    case contactNotFound
+    case unknownChannel
+    case noIdentity(ChannelKind)
+    case unknownTemplate(name: String, language: String)
+    case templateNotApproved(TemplateStatus)
+    case templateParameters(expected: Int, given: Int)
+    case emptyTemplateParameter(index: Int)
+    case refused(Refusal)
+}
+
+/// Accepts outbound messages: applies the window policy to fresh thread state and counters,
+/// stores the message `pending` with its outbox row (or `undelivered` for WeChat outside its
+/// window), updates the counters, and reopens and assigns the conversation — in one transaction.
+/// The contact, identity and (for Viber) channel rows are locked first, so that concurrent
+/// sends cannot both take the last allowed message.
+public struct OutboundSender: Sendable {
+    public let database: any Database
+
+    public init(database: any Database) {
+        self.database = database
+    }
+
+    public func send(_ request: OutboundRequest, at now: Date) async throws -> OutboundResult {
+        let facts = database.facts
+        return try await database.transaction { db in
+            do {
+                try await ConversationRepository.lockContact(on: db, facts: facts, contactId: request.contactId, workspaceId: request.workspaceId)
+            } catch ConversationError.contactNotFound {
+                throw OutboundError.contactNotFound
+            }
+            let channelQuery: SQLQueryString = """
+                SELECT kind, viber_month, viber_month_count, commercial_terms_accepted FROM channels
+                WHERE id = \(bind: request.channelId) AND workspace_id = \(bind: request.workspaceId)
+                """
+            guard var channelRow = try await db.raw(channelQuery).first() else { throw OutboundError.unknownChannel }
+            let kind = try channelRow.decodeEnum(column: "kind", as: ChannelKind.self)
+            if kind == .viber, !facts.forUpdate.isEmpty {
+                // Viber's monthly count is per channel: sends to different contacts race on it.
+                channelRow = try await db.raw("\(channelQuery) \(unsafeRaw: facts.forUpdate)").first().required("channel")
+            }
+            guard let identityRow = try await db.raw("""
+                SELECT id, external_id, last_inbound_at, outbound_since_inbound FROM contact_identities
+                WHERE contact_id = \(bind: request.contactId) AND channel_id = \(bind: request.channelId)
+                ORDER BY CASE WHEN last_inbound_at IS NULL THEN 1 ELSE 0 END, last_inbound_at DESC, id LIMIT 1
+                """).first() else { throw OutboundError.noIdentity(kind) }
+            let identityId = try identityRow.decode(column: "id", as: Int64.self)
+
+            // What is being sent, with a template checked and rendered.
+            var instructions: DeliveryInstructions
+            let requested: RequestedContent
+            let contentKind: String
+            switch request.content {
+            case .text(let text):
+                instructions = DeliveryInstructions(text: text)
+                requested = .text
+                contentKind = "text"
+            case .tagged(let text, let tag):
+                instructions = DeliveryInstructions(text: text, tag: tag)
+                requested = .tagged(tag)
+                contentKind = "tagged"
+            case .template(let name, let language, let parameters):
+                requested = .template
+                contentKind = "template"
+                if kind == .whatsapp {
+                    guard let template = try await TemplateRepository.find(on: db, channelId: request.channelId, name: name, language: language) else {
+                        throw OutboundError.unknownTemplate(name: name, language: language)
+                    }
+                    guard template.status == .approved else { throw OutboundError.templateNotApproved(template.status) }
+                    guard parameters.count == template.parameterCount else {
+                        throw OutboundError.templateParameters(expected: template.parameterCount, given: parameters.count)
+                    }
+                    if let empty = parameters.firstIndex(where: { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }) {
+                        throw OutboundError.emptyTemplateParameter(index: empty)
+                    }
+                    instructions = DeliveryInstructions(
+                        text: TemplateBody.render(template.body, parameters: parameters),
+                        template: .init(name: name, language: language, parameters: parameters)
+                    )
+                } else {
+                    instructions = DeliveryInstructions(text: "")
+                }
+            }
+
+            let input = PolicyInput(
+                channel: kind,
+                lastInboundAt: try identityRow.decodeOptionalDate(column: "last_inbound_at"),
+                outboundSinceInbound: try identityRow.decode(column: "outbound_since_inbound", as: Int64.self),
+                now: now, sender: request.sender, content: requested,
+                viberMonth: try channelRow.decode(column: "viber_month", as: String?.self),
+                viberMonthCount: try channelRow.decode(column: "viber_month_count", as: Int64.self),
+                commercialTermsAccepted: try channelRow.decodeBool(column: "commercial_terms_accepted")
+            )
+            let plan: SendPlan
+            switch WindowPolicy.decide(input) {
+            case .refused(let refusal): throw OutboundError.refused(refusal)
+            case .allowed(let allowed): plan = allowed
+            }
+
+            var status = DeliveryStatus.pending
+            var failureReason: String?
+            switch plan {
+            case .standard, .template:
+                break
+            case .meta(let messagingType, let tag):
+                instructions.messagingType = messagingType
+                instructions.tag = tag
+            case .viberChatbotInitiated(let billable):
+                instructions.viberChatbotInitiated = true
+                instructions.billable = billable
+                let month = WindowPolicy.utcMonth(now)
+                try await db.raw("""
+                    UPDATE channels SET viber_month_count = CASE WHEN viber_month = \(bind: month) THEN viber_month_count + 1 ELSE 1 END,
+                        viber_month = \(bind: month)
+                    WHERE id = \(bind: request.channelId)
+                    """).run()
+            case .recordUndelivered(let reason):
+                status = .undelivered
+                failureReason = reason.rawValue
+            }
+
+            // The conversation: reopen if closed, then assign per SPEC §4.
+            let opened = try await ConversationRepository.openIfNeeded(
+                on: db, workspaceId: request.workspaceId, contactId: request.contactId, channelId: request.channelId,
+                identityId: identityId, openedBy: request.senderUserId, at: now
+            )
+            if let senderUserId = request.senderUserId, request.sender == .user,
+               let open = try await ConversationRepository.find(on: db, id: opened.id), open.assigneeId == nil {
+                try await ConversationRepository.setAssignee(on: db, workspaceId: request.workspaceId, conversation: open,
+                                                             assigneeId: senderUserId, actorUserId: senderUserId, at: now)
+            }
+
+            let content = String(decoding: try JSONEncoder.store.encode(instructions), as: UTF8.self)
+            let inserted = try await db.raw("""
+                INSERT INTO messages (workspace_id, contact_id, conversation_id, channel_id, identity_id, direction, sender_kind, sender_user_id,
+                                      content_kind, text, content, status, failure_reason, created_at, updated_at)
+                VALUES (\(bind: request.workspaceId), \(bind: request.contactId), \(bind: opened.id), \(bind: request.channelId), \(bind: identityId),
+                        'outbound', \(bind: request.sender.rawValue), \(bind: request.senderUserId), \(bind: contentKind), \(bind: instructions.text),
+                        \(bind: content), \(bind: status.rawValue), \(bind: failureReason), \(bind: now.epochMilliseconds), \(bind: now.epochMilliseconds))
+                RETURNING \(unsafeRaw: TimelineRepository.messageColumns)
+                """).first()
+            let message = try MessageRows.decode(try inserted.required("message"))
+            if status == .pending {
+                try await db.raw("""
+                    INSERT INTO outbox (workspace_id, message_id, channel_id, delivery, next_attempt_at, created_at)
+                    VALUES (\(bind: request.workspaceId), \(bind: message.id), \(bind: request.channelId), \(bind: content),
+                            \(bind: now.epochMilliseconds), \(bind: now.epochMilliseconds))
+                    """).run()
+                try await db.raw("""
+                    UPDATE contact_identities SET outbound_since_inbound = outbound_since_inbound + 1, last_outbound_at = \(bind: now.epochMilliseconds)
+                    WHERE id = \(bind: identityId)
+                    """).run()
+            }
+            try await db.raw("""
+                UPDATE conversations SET last_activity_at = \(bind: now.epochMilliseconds), last_message_id = \(bind: message.id),
+                    last_message_preview = \(bind: String(instructions.text.prefix(InboundRecorder.previewLength))), waiting_since = NULL,
+                    channel_id = \(bind: request.channelId), identity_id = \(bind: identityId)
+                WHERE id = \(bind: opened.id)
+                """).run()
+            try await EventLog.append(on: db, workspaceId: request.workspaceId, type: .messageCreated, subjectId: message.id, actorUserId: request.senderUserId,
+                                      payload: ["messageId": message.id, "contactId": request.contactId, "conversationId": opened.id], at: now)
+            let conversation = try await ConversationRepository.find(on: db, id: opened.id).required("conversation")
+            return OutboundResult(message: message, conversation: conversation, plan: plan)
+        }
+    }
+
+    /// The composer's view of a contact on a channel, from the same thread state and counters.
+    public func composer(contactId: Int64, channelId: Int64, workspaceId: Int64, sender: SenderKind, at now: Date) async throws -> ComposerState {
+        try await database.read { db in
+            guard try await db.raw("SELECT id FROM contacts WHERE id = \(bind: contactId) AND workspace_id = \(bind: workspaceId)").first() != nil else {
+                throw OutboundError.contactNotFound
+            }
+            guard let channelRow = try await db.raw("""
+                SELECT kind, viber_month, viber_month_count, commercial_terms_accepted FROM channels
+                WHERE id = \(bind: channelId) AND workspace_id = \(bind: workspaceId)
+                """).first() else { throw OutboundError.unknownChannel }
+            let kind = try channelRow.decodeEnum(column: "kind", as: ChannelKind.self)
+            guard let identityRow = try await db.raw("""
+                SELECT last_inbound_at, outbound_since_inbound FROM contact_identities
+                WHERE contact_id = \(bind: contactId) AND channel_id = \(bind: channelId)
+                ORDER BY CASE WHEN last_inbound_at IS NULL THEN 1 ELSE 0 END, last_inbound_at DESC, id LIMIT 1
+                """).first() else { throw OutboundError.noIdentity(kind) }
+            return ComposerState.evaluate(PolicyInput(
+                channel: kind,
+                lastInboundAt: try identityRow.decodeOptionalDate(column: "last_inbound_at"),
+                outboundSinceInbound: try identityRow.decode(column: "outbound_since_inbound", as: Int64.self),
+                now: now, sender: sender,
+                viberMonth: try channelRow.decode(column: "viber_month", as: String?.self),
+                viberMonthCount: try channelRow.decode(column: "viber_month_count", as: Int64.self),
+                commercialTermsAccepted: try channelRow.decodeBool(column: "commercial_terms_accepted")
+            ))
+        }
+    }
+}
