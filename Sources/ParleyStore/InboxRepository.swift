@@ -56,9 +56,6 @@ public struct InboxRepository: Sendable {
         self.database = database
     }
 
-    /// Conversations not waiting sort after every waiting one.
-    static let notWaiting: Int64 = 9_000_000_000_000_000
-
     public func list(_ query: InboxQuery) async throws -> [InboxRow] {
         let kind = database.kind
         return try await database.read { db in
@@ -67,7 +64,7 @@ public struct InboxRepository: Sendable {
             switch query.sort {
             case .newest: (sortKey, direction) = ("c.last_activity_at", "DESC")
             case .oldest: (sortKey, direction) = ("c.last_activity_at", "ASC")
-            case .waiting: (sortKey, direction) = ("COALESCE(c.waiting_since, \(Self.notWaiting))", "ASC")
+            case .waiting: (sortKey, direction) = ("c.waiting_sort", "ASC")
             }
             var sql: SQLQueryString = """
                 SELECT c.id, c.contact_id, c.status, c.assignee_id, c.channel_id, c.opened_at, c.opened_by_user_id, c.closed_at,

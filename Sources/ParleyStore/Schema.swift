@@ -168,6 +168,8 @@ public enum Schema {
                     last_message_id \(big),
                     last_message_preview TEXT,
                     waiting_since \(big),
+                    -- The "waiting longest" sort key: conversations not waiting sort last.
+                    waiting_sort \(big) GENERATED ALWAYS AS (COALESCE(waiting_since, 9000000000000000)) STORED,
                     unread_count \(big) NOT NULL DEFAULT 0
                 )
                 """,
@@ -177,7 +179,11 @@ public enum Schema {
                 // The inbox lists each contact's latest episode; these serve its views and sorts.
                 "CREATE INDEX conversations_inbox ON conversations (workspace_id, is_latest, status, last_activity_at, id)",
                 "CREATE INDEX conversations_assignee ON conversations (workspace_id, is_latest, assignee_id, status, last_activity_at, id)",
-                "CREATE INDEX conversations_waiting ON conversations (workspace_id, is_latest, status, waiting_since, id)",
+                "CREATE INDEX conversations_waiting ON conversations (workspace_id, is_latest, status, waiting_sort, id)",
+                // status=all: the same orders without the status column in front.
+                "CREATE INDEX conversations_inbox_any ON conversations (workspace_id, is_latest, last_activity_at, id)",
+                "CREATE INDEX conversations_assignee_any ON conversations (workspace_id, is_latest, assignee_id, last_activity_at, id)",
+                "CREATE INDEX conversations_waiting_any ON conversations (workspace_id, is_latest, waiting_sort, id)",
                 """
                 CREATE TABLE conversation_activities (
                     id \(id),

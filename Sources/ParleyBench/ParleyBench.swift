@@ -1,0 +1,121 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ParleyCore
+import ParleyStore
+
+@main
+struct ParleyBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "parley-bench",
+        abstract: "Seeds data at scale and measures inbox lists and contact search as the data grows."
+    )
+
+    @Option(name: .customLong("database-url"), help: "sqlite://PATH or postgres://… (default: a new SQLite file in a temporary directory)")
+    var databaseURL: String?
+
+    @Option(help: "Contact counts to measure at, comma-separated; data grows from one to the next")
+    var scales: String = "10000,100000,1000000"
+
+    @Option(name: .customLong("messages-per-contact"), help: "Messages seeded per contact")
+    var messagesPerContact: Int = 10
+
+    @Option(help: "Iterations per measured operation")
+    var iterations: Int = 200
+
+    @Flag(help: "A small run (10k and 20k contacts, 2 messages each, 50 iterations) that finishes in under a minute")
+    var quick = false
+
+    @Option(help: "Write the results as JSON to this file")
+    var json: String?
+
+    func run() async throws {
+        var logger = Logger(label: "parley-bench")
+        logger.logLevel = .warning
+        let url = databaseURL ?? "sqlite://" + FileManager.default.temporaryDirectory.appendingPathComponent("parley-bench-\(UUID().uuidString).sqlite").path
+        let database = try await DatabaseFactory.open(url: url, logger: logger)
+        defer { Task { await database.shutdown() } }
+        try await Migrator(database: database, logger: logger).migrate()
+        let steps = quick ? [10_000, 20_000] : scales.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let perContact = quick ? 2 : messagesPerContact
+        let iterations = quick ? 50 : self.iterations
+        print("Parley benchmark on \(database.kind.rawValue); idle RSS \(String(format: "%.1f", residentMemoryMB())) MB")
+
+        let now = Date()
+        var seeder = try await Seeder.prepare(database: database, now: now)
+        var results: [Measurement] = []
+        var seeded = 0
+        for scale in steps.sorted() where scale > seeded {
+            let started = ContinuousClock.now
+            try await seeder.seed(from: seeded, to: scale, messagesPerContact: perContact, now: now)
+            let took = (ContinuousClock.now - started).milliseconds / 1000
+            print(String(format: "seeded %d → %d contacts (+%d messages) in %.1f s (%.0f contacts/s); RSS %.1f MB",
+                         seeded, scale, (scale - seeded) * perContact, took, Double(scale - seeded) / max(took, 0.001), residentMemoryMB()))
+            seeded = scale
+            if database.kind == .postgres {
+                try await database.read { db in try await db.raw("ANALYZE").run() }
+            } else {
+                try await database.transaction { db in try await db.raw("ANALYZE").run() }
+            }
+            results += try await measure(database: database, seeder: seeder, scale: scale, iterations: iterations)
+        }
+        print("")
+        printTable(results)
+        print(String(format: "\nRSS after seeding and measuring: %.1f MB", residentMemoryMB()))
+        if let json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(results).write(to: URL(fileURLWithPath: json))
+            print("Wrote \(json)")
+        }
+    }
+
+    func measure(database: any Database, seeder: Seeder, scale: Int, iterations: Int) async throws -> [Measurement] {
+        let contacts = ContactRepository(database: database)
+        let inbox = InboxRepository(database: database)
+        let workspaceId = seeder.workspaceId
+        let viewer = seeder.userIds[1]
+        var results: [Measurement] = []
+        let searches: [(String, (Int) -> String)] = [
+            ("search: partial name", { ["núñez-sa", "garcia-ko", "zoë dubois-", "ostergaard-lö", "lópez-ñu", "müller-ta"][$0 % 6] }),
+            ("search: partial phone", { i in
+                // The last seven digits of an existing contact's number, typed with a space.
+                let digits = String(String(2_000_000_000 + (i * 7919) % scale).suffix(7))
+                return digits.prefix(3) + " " + digits.dropFirst(3)
+            }),
+            ("search: exact email", { i in "c\((i * 7919) % scale)@example.com" }),
+            ("search: no match", { _ in "qqxqq" }),
+        ]
+        for (name, query) in searches {
+            results.append(try await Measurement.run(name, scale: scale, iterations: iterations) { i in
+                _ = try await contacts.list(workspaceId: workspaceId, query: ContactSearchQuery(query(i)), beforeId: nil, limit: 50)
+            })
+        }
+        for view in InboxView.allCases {
+            for status in StatusFilter.allCases {
+                results.append(try await Measurement.run("inbox \(view.rawValue)/\(status.rawValue) first page", scale: scale, iterations: iterations) { _ in
+                    _ = try await inbox.list(InboxQuery(workspaceId: workspaceId, viewerId: viewer, view: view, status: status, limit: 51))
+                })
+            }
+        }
+        results.append(try await Measurement.run("inbox all/open, page 20 (keyset)", scale: scale, iterations: max(10, iterations / 10)) { _ in
+            var after: (key: Int64, id: Int64)?
+            for _ in 0..<20 {
+                let rows = try await inbox.list(InboxQuery(workspaceId: workspaceId, viewerId: viewer, after: after, limit: 51))
+                guard let last = rows.prefix(50).last else { break }
+                after = (last.sortKey, last.conversation.id)
+            }
+        })
+        results.append(try await Measurement.run("inbox all/closed + search name", scale: scale, iterations: iterations) { i in
+            _ = try await inbox.list(InboxQuery(workspaceId: workspaceId, viewerId: viewer, status: .closed,
+                                                search: ContactSearchQuery(["núñez-sa", "garcía-ko", "müller-ta"][i % 3]), limit: 51))
+        })
+        results.append(try await Measurement.run("inbox mine/open + channel filter", scale: scale, iterations: iterations) { _ in
+            _ = try await inbox.list(InboxQuery(workspaceId: workspaceId, viewerId: viewer, view: .mine, channelId: seeder.channels[0].id, limit: 51))
+        })
+        results.append(try await Measurement.run("inbox all/open sort=waiting", scale: scale, iterations: iterations) { _ in
+            _ = try await inbox.list(InboxQuery(workspaceId: workspaceId, viewerId: viewer, sort: .waiting, limit: 51))
+        })
+        return results
+    }
+}
