@@ -22,15 +22,18 @@ public func buildRouter(services: Services) -> Router<AppRequestContext> {
     ContactsController(services: services).register(api)
     ConversationsController(services: services).register(api)
     MessagesController(services: services).register(api)
+    WebhookController(services: services).register(api)
     system.registerOpenAPI(api, version: parleyVersion)
     return router
 }
 
-/// Builds the Parley application on top of an opened, migrated database.
-public func buildApplication(services: Services) -> some ApplicationProtocol {
+/// Builds the Parley application on top of an opened, migrated database, with the outbox
+/// worker running beside the HTTP server.
+public func buildApplication(services: Services, runWorkers: Bool = true) -> some ApplicationProtocol {
     Application(
         router: buildRouter(services: services),
         configuration: .init(address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "Parley"),
+        services: runWorkers ? [OutboxWorker(services: services)] : [],
         logger: services.logger
     )
 }

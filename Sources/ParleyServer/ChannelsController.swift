@@ -12,6 +12,8 @@ struct ChannelsController {
         let name: String
         let credentials: [String: String]?
         let apiBaseUrl: String?
+        /// Check the credentials with the provider and register the webhook (default true).
+        let verifyCredentials: Bool?
     }
 
     struct UpdateChannelRequest: Decodable {
@@ -92,9 +94,24 @@ struct ChannelsController {
         let name = try Self.validName(body.name)
         let credentials = try Self.validCredentials(body.credentials ?? [:])
         let baseURL = try body.apiBaseUrl.map(Self.validBaseURL)
+        let adapter = services.channelRuntime.adapters[body.type.value]
+        if let missing = adapter?.requiredCredentials.first(where: { (credentials[$0] ?? "").isEmpty }) {
+            throw APIError.badRequest("a \(body.type.value.rawValue) channel needs the credential '\(missing)'", field: "credentials.\(missing)")
+        }
         let channel = try await services.channels.create(workspaceId: identity.user.workspaceId, kind: body.type.value, name: name,
                                                          credentials: credentials, apiBaseUrl: baseURL, actorUserId: identity.user.id,
                                                          at: services.clock.now())
+        if let adapter, body.verifyCredentials ?? true, let stored = try await services.channels.providerConfig(channelId: channel.id) {
+            do {
+                try await adapter.connect(channel: services.channelRuntime.config(stored, publicURL: services.configuration.publicURL),
+                                          http: services.channelRuntime.http)
+            } catch {
+                // The provider refused: the channel is not kept.
+                _ = try await services.channels.delete(id: channel.id, workspaceId: identity.user.workspaceId, actorUserId: identity.user.id,
+                                                       at: services.clock.now())
+                throw APIError.unprocessable("connect_failed", "\(error)", field: "credentials")
+            }
+        }
         return JSONResponse(present(channel), status: .created)
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import ParleyChannels
 import ParleyCore
 import ParleyStore
 
@@ -49,6 +50,9 @@ struct MessagesController {
         api.add(.post, "/api/v1/channels/{id}/templates", RouteDoc(
             summary: "Add or replace a WhatsApp template by name and language (owners and managers; provider sync replaces these)", tag: "channels",
             body: "TemplateInput", response: "Template", status: 201, errors: [403, 404, 422]), handler: createTemplate)
+        api.add(.post, "/api/v1/channels/{id}/templates/sync", RouteDoc(
+            summary: "Fetch the WhatsApp Business Account's templates from the provider and store them (owners and managers; needs the wabaId credential)",
+            tag: "channels", response: "TemplatePage", errors: [403, 404, 422, 502]), handler: syncTemplates)
     }
 
     func senderKind(_ identity: Identity) -> SenderKind {
@@ -131,6 +135,31 @@ struct MessagesController {
         let channelId = try context.id("id", what: "channel")
         guard try await services.channels.find(id: channelId, workspaceId: identity.user.workspaceId) != nil else { throw APIError.notFound("channel") }
         return JSONResponse(Page(items: try await services.templates.list(channelId: channelId, workspaceId: identity.user.workspaceId), nextCursor: nil))
+    }
+
+    @Sendable func syncTemplates(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<MessageTemplate>> {
+        let identity = try context.requireAdministrator()
+        let channelId = try context.id("id", what: "channel")
+        guard let stored = try await services.channels.providerConfig(channelId: channelId), stored.workspaceId == identity.user.workspaceId else {
+            throw APIError.notFound("channel")
+        }
+        guard stored.kind == .whatsapp else { throw APIError.unprocessable("templates_not_supported", "message templates are for WhatsApp channels") }
+        let config = services.channelRuntime.config(stored, publicURL: services.configuration.publicURL)
+        let fetched: [FetchedTemplate]
+        do {
+            fetched = try await WhatsAppAdapter().fetchTemplates(channel: config, http: services.channelRuntime.http)
+        } catch ChannelError.missingCredential(let name) {
+            throw APIError.unprocessable("missing_credential", "the channel needs the credential '\(name)' to list templates", field: "credentials.\(name)")
+        } catch {
+            throw APIError(.badGateway, code: "provider_unavailable", message: "\(error)")
+        }
+        let now = services.clock.now()
+        for template in fetched {
+            _ = try await services.templates.upsert(workspaceId: stored.workspaceId, channelId: channelId, name: template.name, language: template.language,
+                                                    category: template.category, status: template.status, body: template.body,
+                                                    providerTemplateId: template.providerId, at: now)
+        }
+        return JSONResponse(Page(items: try await services.templates.list(channelId: channelId, workspaceId: stored.workspaceId), nextCursor: nil))
     }
 
     @Sendable func createTemplate(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<MessageTemplate> {

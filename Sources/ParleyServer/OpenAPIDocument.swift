@@ -122,6 +122,7 @@ enum OpenAPIDocument {
         ("ChannelPage", Schema.page(of: "Channel")),
         ("CreateChannelRequest", Schema.object([
             ("type", Schema.enumeration(channelKinds)), ("name", Schema.string), ("credentials", Schema.map(Schema.string)), ("apiBaseUrl", Schema.nullableString),
+            ("verifyCredentials", ["type": "boolean", "description": "check the credentials with the provider and register the webhook (default true)"]),
         ], required: ["type", "name"])),
         ("UpdateChannelRequest", Schema.object([
             ("name", Schema.string), ("credentials", Schema.map(Schema.string)), ("apiBaseUrl", Schema.nullableString), ("commercialTermsAccepted", Schema.boolean),

@@ -1,4 +1,6 @@
+import AsyncHTTPClient
 import Logging
+import ParleyChannels
 import ParleyCore
 import ParleyStore
 import Prometheus
@@ -11,6 +13,7 @@ public struct Services: Sendable {
     public let passwords: PasswordHasher
     public let metrics: PrometheusCollectorRegistry
     public let logger: Logger
+    public let channelRuntime: ChannelRuntime
     let loginThrottle: LoginThrottle
 
     public var workspaces: WorkspaceRepository { WorkspaceRepository(database: database) }
@@ -25,14 +28,24 @@ public struct Services: Sendable {
     public var inbound: InboundRecorder { InboundRecorder(database: database) }
     public var outbound: OutboundSender { OutboundSender(database: database) }
     public var templates: TemplateRepository { TemplateRepository(database: database) }
+    public var outbox: OutboxRepository { OutboxRepository(database: database) }
+    public var statusUpdater: MessageStatusUpdater { MessageStatusUpdater(database: database) }
+
+    /// Increments a `parley_<name>_total` counter.
+    func count(_ name: String, help: String, labels: [(String, String)] = []) {
+        metrics.makeCounter(descriptor: MetricNameDescriptor(namespace: "parley", metricName: name, unitName: "total", helpText: help), labels: labels)
+            .increment()
+    }
 
     public init(
         configuration: ServerConfiguration,
         database: any Database,
         clock: any ParleyClock = SystemClock(),
         metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+        channelRuntime: ChannelRuntime = ChannelRuntime(http: ProviderHTTP(client: .shared)),
         logger: Logger
     ) {
+        self.channelRuntime = channelRuntime
         self.configuration = configuration
         self.database = database
         self.clock = clock

@@ -148,3 +148,32 @@ public struct ChannelRepository: Sendable {
         )
     }
 }
+
+extension ChannelRepository {
+    /// What the webhook endpoint and the outbox need to talk to the provider: kind, credentials,
+    /// base URL and webhook secret. Not workspace-scoped: the caller is the provider.
+    public struct ProviderConfig: Sendable {
+        public let id: Int64
+        public let workspaceId: Int64
+        public let kind: ChannelKind
+        public let credentials: [String: String]
+        public let apiBaseUrl: String?
+        public let webhookSecret: String
+    }
+
+    public func providerConfig(channelId: Int64) async throws -> ProviderConfig? {
+        try await database.read { db in
+            guard let row = try await db.raw("""
+                SELECT id, workspace_id, kind, credentials, api_base_url, webhook_secret FROM channels WHERE id = \(bind: channelId)
+                """).first() else { return nil }
+            return ProviderConfig(
+                id: try row.decode(column: "id", as: Int64.self),
+                workspaceId: try row.decode(column: "workspace_id", as: Int64.self),
+                kind: try row.decodeEnum(column: "kind", as: ChannelKind.self),
+                credentials: try Self.decodeCredentials(row),
+                apiBaseUrl: try row.decode(column: "api_base_url", as: String?.self),
+                webhookSecret: try row.decode(column: "webhook_secret", as: String.self)
+            )
+        }
+    }
+}

@@ -1,6 +1,8 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import NIOCore
+import ParleyChannels
 import ParleyCore
 import ParleyServer
 import ParleyStore
@@ -40,12 +42,14 @@ struct APIHarness {
     let clock: TestClock
     let ownerToken: String
 
-    static func run(_ backend: TestBackend, _ body: @escaping @Sendable (APIHarness) async throws -> Void) async throws {
+    static func run(_ backend: TestBackend, providerTimeout: TimeAmount = .seconds(5),
+                    _ body: @escaping @Sendable (APIHarness) async throws -> Void) async throws {
         try await backend.withDatabase { database in
             let clock = TestClock(Date())
             let services = Services(
                 configuration: ServerConfiguration(host: "127.0.0.1", port: 8080, publicURL: "https://parley.example.com/", bcryptCost: 4),
-                database: database, clock: clock, logger: .quiet
+                database: database, clock: clock, channelRuntime: ChannelRuntime(http: ProviderHTTP(client: .shared, timeout: providerTimeout)),
+                logger: .quiet
             )
             _ = try await Bootstrap.ensureWorkspace(services: services, email: ownerEmail, password: ownerPassword)
             let app = Application(router: buildRouter(services: services), logger: .quiet)
@@ -88,6 +92,26 @@ struct APIHarness {
         let login = try await send(.post, "/api/v1/auth/login", token: "", json: ["email": address, "password": "password-123"])
         let id = try #require((created.json["id"] as? NSNumber)?.int64Value)
         return (id, try #require(login.json["token"] as? String))
+    }
+
+    /// Delivers a webhook built by the simulator.
+    func webhook(_ channelId: Int64, _ signed: (body: [UInt8], headers: [(String, String)])) async throws -> Reply {
+        var headers: HTTPFields = [:]
+        for (name, value) in signed.headers {
+            if let field = HTTPFields.Element.Name(name) { headers[field] = value }
+        }
+        return try await client.execute(uri: "/webhooks/\(channelId)", method: .post, headers: headers, body: ByteBuffer(bytes: signed.body)) { response in
+            Reply(status: response.status, headers: response.headers, body: Data(buffer: response.body))
+        }
+    }
+
+    /// A message's stored status and failure reason.
+    func messageState(_ id: Int64) async throws -> (status: String, reason: String?, providerId: String?) {
+        try await services.database.read { db in
+            let row = try await db.raw("SELECT status, failure_reason, provider_message_id FROM messages WHERE id = \(bind: id)").first()
+            return (try row?.decode(column: "status", as: String.self) ?? "?", try row?.decode(column: "failure_reason", as: String?.self),
+                    try row?.decode(column: "provider_message_id", as: String?.self))
+        }
     }
 
     /// Counts rows of a table, to check that a refused request changed nothing.

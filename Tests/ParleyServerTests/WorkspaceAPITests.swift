@@ -43,14 +43,14 @@ struct WorkspaceAPITests {
         try await APIHarness.run(backend) { (api: APIHarness) async throws in
             let created = try await api.send(.post, "/api/v1/channels", json: [
                 "type": "whatsapp", "name": "Sales WhatsApp",
-                "credentials": ["accessToken": "EAAG-very-secret", "appSecret": "app-secret-value", "phoneNumberId": "1055"],
-                "apiBaseUrl": "http://127.0.0.1:9911/",
+                "credentials": ["accessToken": "EAAG-very-secret", "appSecret": "app-secret-value", "phoneNumberId": "1055", "verifyToken": "vt"],
+                "apiBaseUrl": "http://127.0.0.1:9911/", "verifyCredentials": false,
             ])
             #expect(created.status == .created)
             let id = try #require((created.json["id"] as? NSNumber)?.int64Value)
             #expect(created.json["webhookUrl"] as? String == "https://parley.example.com/webhooks/\(id)")
             #expect(created.json["apiBaseUrl"] as? String == "http://127.0.0.1:9911")
-            #expect(created.json["credentialKeys"] as? [String] == ["accessToken", "appSecret", "phoneNumberId"])
+            #expect(created.json["credentialKeys"] as? [String] == ["accessToken", "appSecret", "phoneNumberId", "verifyToken"])
 
             let patched = try await api.send(.patch, "/api/v1/channels/\(id)", json: ["credentials": ["accessToken": "rotated-secret"], "apiBaseUrl": NSNull()])
             #expect(patched.status == .ok)
@@ -153,7 +153,8 @@ struct SystemAPITests {
                 "POST /api/v1/contacts/{id}/conversation/close", "PUT /api/v1/contacts/{id}/conversation/assignee",
                 "POST /api/v1/contacts/{id}/conversation/read", "GET /api/v1/contacts/{id}/timeline",
                 "GET /api/v1/contacts/{id}/composer", "POST /api/v1/contacts/{id}/messages",
-                "GET /api/v1/channels/{id}/templates", "POST /api/v1/channels/{id}/templates",
+                "GET /api/v1/channels/{id}/templates", "POST /api/v1/channels/{id}/templates", "POST /api/v1/channels/{id}/templates/sync",
+                "GET /webhooks/{channelId}", "POST /webhooks/{channelId}",
             ]
             var documented: Set<String> = []
             for (path, operations) in paths {
@@ -164,7 +165,7 @@ struct SystemAPITests {
             for (path, operations) in paths {
                 for (method, operation) in operations {
                     let concrete = path.replacingOccurrences(of: "{id}", with: "999999").replacingOccurrences(of: "{identityId}", with: "1")
-                        .replacingOccurrences(of: "{key}", with: "nokey")
+                        .replacingOccurrences(of: "{key}", with: "nokey").replacingOccurrences(of: "{channelId}", with: "999999")
                     let routed = try await api.send(HTTPRequest.Method(method.uppercased())!, concrete, raw: "{}")
                     #expect(routed.text.contains("no route") == false, "\(method) \(path)")
                     // Every schema an operation refers to exists.

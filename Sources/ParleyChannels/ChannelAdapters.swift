@@ -1,0 +1,18 @@
+import ParleyCore
+
+/// The adapters Parley has, by channel kind.
+public enum ChannelAdapters {
+    public static let all: [ChannelKind: any ChannelAdapter] = {
+        let adapters: [any ChannelAdapter] = [
+            TelegramAdapter(),
+            WhatsAppAdapter(),
+            MessengerAdapter(kind: .messenger),
+            MessengerAdapter(kind: .instagram),
+        ]
+        return Dictionary(uniqueKeysWithValues: adapters.map { ($0.kind, $0) })
+    }()
+
+    public static func adapter(for kind: ChannelKind) -> (any ChannelAdapter)? {
+        all[kind]
+    }
+}

@@ -1,0 +1,70 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// The one outbound HTTP client, with the timeout and error handling every adapter shares.
+public struct ProviderHTTP: Sendable {
+    public struct Response: Sendable {
+        public var status: Int
+        public var headers: [String: String]
+        public var body: [UInt8]
+
+        public var json: [String: Any]? {
+            (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
+        }
+
+        /// Seconds from a `Retry-After` header, if any.
+        public var retryAfter: TimeInterval? { headers["retry-after"].flatMap(TimeInterval.init) }
+    }
+
+    public enum Failure: Error, Sendable {
+        case timeout
+        case connection(String)
+    }
+
+    public let client: HTTPClient
+    public let timeout: TimeAmount
+
+    public init(client: HTTPClient, timeout: TimeAmount = .seconds(10)) {
+        self.client = client
+        self.timeout = timeout
+    }
+
+    public func send(_ method: HTTPMethod, _ url: String, headers: [(String, String)] = [], body: [UInt8]? = nil) async throws(Failure) -> Response {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        do {
+            let response = try await client.execute(request, timeout: timeout)
+            let collected = try await response.body.collect(upTo: 4 << 20)
+            var headerMap: [String: String] = [:]
+            for header in response.headers { headerMap[header.name.lowercased()] = header.value }
+            return Response(status: Int(response.status.code), headers: headerMap, body: Array(buffer: collected))
+        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
+            throw .timeout
+        } catch {
+            throw .connection(String(describing: error))
+        }
+    }
+
+    public func json(_ method: HTTPMethod, _ url: String, headers: [(String, String)] = [], object: Any) async throws(Failure) -> Response {
+        let body = (try? JSONSerialization.data(withJSONObject: object)).map(Array.init) ?? []
+        return try await send(method, url, headers: headers + [("Content-Type", "application/json")], body: body)
+    }
+
+    /// The common reading of transient failures: timeouts, connection errors, 5xx and 429 are retried.
+    public static func transient(_ failure: Failure) -> ProviderResult {
+        switch failure {
+        case .timeout: return .retry(after: nil, detail: "timeout")
+        case .connection(let detail): return .retry(after: nil, detail: "connection: \(detail)")
+        }
+    }
+
+    public static func transient(_ response: Response) -> ProviderResult? {
+        if response.status == 429 { return .retry(after: response.retryAfter, detail: "HTTP 429") }
+        if response.status >= 500 { return .retry(after: response.retryAfter, detail: "HTTP \(response.status)") }
+        return nil
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import ParleyCore
+
+/// Telegram Bot API. Webhooks carry the secret token Parley registered with `setWebhook`.
+public struct TelegramAdapter: ChannelAdapter {
+    public let kind = ChannelKind.telegram
+    public let requiredCredentials = ["botToken"]
+    public static let defaultBase = "https://api.telegram.org"
+
+    public init() {}
+
+    public func verify(_ request: WebhookRequest, channel: ChannelConfig) throws {
+        guard let token = request.headers["x-telegram-bot-api-secret-token"], constantTimeEquals(token, channel.webhookSecret) else {
+            throw ChannelError.unauthorized("missing or wrong X-Telegram-Bot-Api-Secret-Token")
+        }
+    }
+
+    public func parse(_ request: WebhookRequest, channel: ChannelConfig) throws -> [InboundEvent] {
+        guard let update = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any] else {
+            throw ChannelError.badPayload("body is not a JSON object")
+        }
+        guard let message = (update["message"] ?? update["edited_message"]) as? [String: Any],
+              let chat = message["chat"] as? [String: Any], let chatId = Self.integer(chat["id"]),
+              let messageId = Self.integer(message["message_id"]), let date = Self.integer(message["date"]) else {
+            return [] // other update kinds are acknowledged and ignored
+        }
+        let from = message["from"] as? [String: Any]
+        let name = [from?["first_name"] as? String, from?["last_name"] as? String].compactMap { $0 }.joined(separator: " ")
+        let text = message["text"] as? String ?? message["caption"] as? String ?? "[\(Self.kindOfContent(message))]"
+        return [.message(externalId: String(chatId), displayName: name.isEmpty ? from?["username"] as? String : name,
+                         providerMessageId: "\(chatId):\(messageId)", timestamp: Date(timeIntervalSince1970: TimeInterval(date)), text: text)]
+    }
+
+    public func send(_ delivery: OutboundDelivery, channel: ChannelConfig, http: ProviderHTTP) async -> ProviderResult {
+        let url: String
+        do { url = try "\(channel.baseURL(default: Self.defaultBase))/bot\(channel.credential("botToken"))/sendMessage" } catch {
+            return .failed(reason: .misconfigured, code: "credentials", text: String(describing: error))
+        }
+        let response: ProviderHTTP.Response
+        do {
+            response = try await http.json(.POST, url, object: ["chat_id": delivery.externalId, "text": delivery.instructions.text])
+        } catch {
+            return ProviderHTTP.transient(error)
+        }
+        let json = response.json ?? [:]
+        if response.status == 200, json["ok"] as? Bool == true, let result = json["result"] as? [String: Any], let id = Self.integer(result["message_id"]) {
+            return .sent(providerMessageId: "\(delivery.externalId):\(id)")
+        }
+        let description = json["description"] as? String ?? "HTTP \(response.status)"
+        let code = Self.integer(json["error_code"]).map(String.init) ?? String(response.status)
+        if response.status == 429 || code == "429" {
+            let after = ((json["parameters"] as? [String: Any]).flatMap { Self.integer($0["retry_after"]) }).map(TimeInterval.init) ?? response.retryAfter
+            return .retry(after: after, detail: description)
+        }
+        if let transient = ProviderHTTP.transient(response) { return transient }
+        switch code {
+        case "403": return .failed(reason: .blocked, code: code, text: description)
+        case "401", "404": return .failed(reason: .authenticationFailed, code: code, text: description)
+        case "400" where description.contains("chat not found"): return .failed(reason: .invalidRecipient, code: code, text: description)
+        default: return .failed(reason: .providerError, code: code, text: description)
+        }
+    }
+
+    /// Checks the bot token with `getMe` and registers the webhook with a secret token.
+    public func connect(channel: ChannelConfig, http: ProviderHTTP) async throws {
+        let base = "\(channel.baseURL(default: Self.defaultBase))/bot\(try channel.credential("botToken"))"
+        do {
+            let me = try await http.send(.GET, "\(base)/getMe")
+            guard me.status == 200, me.json?["ok"] as? Bool == true else {
+                throw ChannelError.connectFailed("Telegram refused the bot token (getMe answered \(me.status))")
+            }
+            let hook = try await http.json(.POST, "\(base)/setWebhook", object: [
+                "url": channel.webhookURL, "secret_token": channel.webhookSecret, "allowed_updates": ["message", "edited_message"],
+            ])
+            guard hook.status == 200, hook.json?["ok"] as? Bool == true else {
+                throw ChannelError.connectFailed("Telegram refused the webhook: \(hook.json?["description"] as? String ?? "HTTP \(hook.status)")")
+            }
+        } catch let failure as ProviderHTTP.Failure {
+            throw ChannelError.connectFailed("Telegram could not be reached: \(failure)")
+        }
+    }
+
+    static func integer(_ value: Any?) -> Int64? {
+        (value as? NSNumber)?.int64Value ?? (value as? String).flatMap { Int64($0) }
+    }
+
+    static func kindOfContent(_ message: [String: Any]) -> String {
+        for kind in ["photo", "document", "sticker", "voice", "video", "location", "contact"] where message[kind] != nil { return kind }
+        return "message"
+    }
+}

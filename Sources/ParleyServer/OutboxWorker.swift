@@ -1,0 +1,88 @@
+import Foundation
+import Logging
+import ParleyChannels
+import ParleyCore
+import ParleyStore
+import ServiceLifecycle
+
+/// Delivers the outbox: claims due messages, sends each through its channel's adapter, and
+/// records the outcome. Several workers (in several instances on one PostgreSQL) never take
+/// the same message; a message whose earlier attempt never concluded is resent only where the
+/// provider deduplicates, and otherwise marked `failed` with `delivery_uncertain`.
+public struct OutboxWorker: Service {
+    let services: Services
+    let batchSize: Int
+    let concurrency: Int
+    let idleDelay: Duration
+
+    public init(services: Services, batchSize: Int = 50, concurrency: Int = 16, idleDelay: Duration = .milliseconds(100)) {
+        self.services = services
+        self.batchSize = batchSize
+        self.concurrency = concurrency
+        self.idleDelay = idleDelay
+    }
+
+    public func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            let handled: Int
+            do {
+                handled = try await runOnce()
+            } catch {
+                services.logger.error("outbox round failed", metadata: ["error": "\(String(reflecting: error))"])
+                handled = 0
+            }
+            if handled < batchSize {
+                try? await Task.sleep(for: idleDelay)
+            }
+        }
+    }
+
+    /// One round: claim a batch, deliver it, record the outcomes. Returns how many were handled.
+    @discardableResult
+    public func runOnce() async throws -> Int {
+        let jobs = try await services.outbox.claim(limit: batchSize, now: services.clock.now())
+        guard !jobs.isEmpty else { return 0 }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var running = 0
+            for job in jobs {
+                if running >= concurrency {
+                    try await group.next()
+                    running -= 1
+                }
+                group.addTask { try await deliver(job) }
+                running += 1
+            }
+            try await group.waitForAll()
+        }
+        return jobs.count
+    }
+
+    func deliver(_ job: OutboxJob) async throws {
+        let outcome = await attempt(job)
+        try await services.outbox.conclude(job, outcome: outcome, at: services.clock.now())
+        switch outcome {
+        case .sent: services.count("messages_sent", help: "Messages the provider accepted")
+        case .failed(let reason, _, _): services.count("messages_failed", help: "Messages that failed", labels: [("reason", reason)])
+        case .retry: services.count("delivery_retries", help: "Delivery attempts to be retried")
+        }
+    }
+
+    func attempt(_ job: OutboxJob) async -> DeliveryOutcome {
+        guard let stored = try? await services.channels.providerConfig(channelId: job.channelId),
+              let adapter = services.channelRuntime.adapters[stored.kind] else {
+            return .failed(reason: FailureReason.misconfigured.rawValue, code: nil, text: "the channel has no delivery adapter")
+        }
+        if job.previousAttemptUnfinished && !adapter.deduplicatesByKey {
+            return .failed(reason: FailureReason.deliveryUncertain.rawValue, code: nil,
+                           text: "an earlier attempt was interrupted; the provider may have the message, so it is not resent")
+        }
+        let channel = services.channelRuntime.config(stored, publicURL: services.configuration.publicURL)
+        let delivery = OutboundDelivery(messageId: job.messageId, externalId: job.externalId, instructions: job.delivery,
+                                        idempotencyKey: "parley-\(job.messageId)")
+        switch await adapter.send(delivery, channel: channel, http: services.channelRuntime.http) {
+        case .sent(let id): return .sent(providerMessageId: id)
+        case .failed(let reason, let code, let text): return .failed(reason: reason.rawValue, code: code, text: text)
+        case .retry(let after, let detail): return .retry(after: after, detail: detail)
+        }
+    }
+}

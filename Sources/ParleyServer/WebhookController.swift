@@ -1,0 +1,80 @@
+import Foundation
+import Hummingbird
+import ParleyChannels
+import ParleyCore
+import ParleyStore
+
+/// `GET|POST /webhooks/{channelId}`: the provider's handshake, then signed events. Nothing is
+/// stored before the signature is verified; replays are absorbed by the unique provider ids.
+struct WebhookController {
+    let services: Services
+
+    func register(_ api: APIRoutes) {
+        let doc = RouteDoc(summary: "Provider webhooks: GET answers the subscription handshake, POST carries signed events", tag: "webhooks",
+                           authenticated: false, response: "ack", responseMediaType: "text/plain", errors: [401, 403, 404])
+        api.add(.get, "/webhooks/{channelId}", doc, handler: handle)
+        var post = doc
+        post.bodyMediaType = "application/json"
+        api.add(.post, "/webhooks/{channelId}", post, handler: handle)
+    }
+
+    @Sendable func handle(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let channelId = try context.id("channelId", what: "channel")
+        guard let stored = try await services.channels.providerConfig(channelId: channelId),
+              let adapter = services.channelRuntime.adapters[stored.kind] else { throw APIError.notFound("channel") }
+        let channel = services.channelRuntime.config(stored, publicURL: services.configuration.publicURL)
+        let body = request.method == .post ? try await Self.body(request) : []
+        var query: [String: String] = [:]
+        for (key, value) in request.uri.queryParameters { query[String(key)] = String(value) }
+        var headers: [String: String] = [:]
+        for field in request.headers { headers[field.name.canonicalName.lowercased()] = field.value }
+        let webhook = WebhookRequest(method: request.method.rawValue, url: channel.webhookURL + (request.uri.query.map { "?\($0)" } ?? ""),
+                                     query: query, headers: headers, body: body)
+
+        if request.method == .get {
+            guard let reply = adapter.handshake(webhook, channel: channel) else {
+                throw APIError(.methodNotAllowed, code: "method_not_allowed", message: "\(stored.kind.rawValue) webhooks are POSTed")
+            }
+            return Self.response(reply)
+        }
+        do {
+            try adapter.verify(webhook, channel: channel)
+        } catch {
+            services.count("webhooks_refused", help: "Webhooks refused for a bad signature", labels: [("channel", stored.kind.rawValue)])
+            context.logger.warning("webhook refused", metadata: ["channel": "\(channelId)", "reason": "\(error)"])
+            throw APIError(.unauthorized, code: "invalid_signature", message: "the webhook's signature does not verify")
+        }
+        let events: [InboundEvent]
+        do {
+            events = try adapter.parse(webhook, channel: channel)
+        } catch {
+            throw APIError.badRequest("the webhook body could not be read: \(error)")
+        }
+        let now = services.clock.now()
+        for event in events {
+            switch event {
+            case .message(let externalId, let displayName, let providerMessageId, let timestamp, let text):
+                _ = try await services.inbound.record(
+                    InboundMessage(channelId: channelId, externalId: externalId, displayName: displayName, providerMessageId: providerMessageId,
+                                   providerTimestamp: timestamp, text: text),
+                    workspaceId: stored.workspaceId, receivedAt: now)
+            case .status(let providerMessageId, let status, let reason, let code, let text):
+                try await services.statusUpdater.apply(channelId: channelId, providerMessageId: providerMessageId, status: status,
+                                                       reason: reason?.rawValue, code: code, text: text, at: now)
+            }
+        }
+        return Self.response(adapter.acknowledgement)
+    }
+
+    static func body(_ request: Request) async throws -> [UInt8] {
+        do {
+            return Array(buffer: try await request.body.collect(upTo: 1 << 20))
+        } catch {
+            throw APIError(.contentTooLarge, code: "body_too_large", message: "webhook bodies are limited to 1 MiB")
+        }
+    }
+
+    static func response(_ reply: WebhookReply) -> Response {
+        Response(status: .init(code: reply.status), headers: [.contentType: reply.contentType], body: .init(byteBuffer: ByteBuffer(string: reply.body)))
+    }
+}
