@@ -25,7 +25,7 @@ public final class ProviderSimulator: Sendable {
     }
 
     public enum Provider: String, Sendable {
-        case telegram, whatsapp, messenger
+        case telegram, whatsapp, messenger, viber, wechat, line, twilio
     }
 
     /// A failure to inject into the next matching request.
@@ -141,6 +141,14 @@ public final class ProviderSimulator: Sendable {
         let provider: Provider
         if path.hasPrefix("/bot") {
             provider = .telegram
+        } else if path.hasPrefix("/pa/") {
+            provider = .viber
+        } else if path.hasPrefix("/cgi-bin/") {
+            provider = .wechat
+        } else if path.hasPrefix("/v2/bot/") {
+            provider = .line
+        } else if path.hasPrefix("/2010-04-01/") {
+            provider = .twilio
         } else if path.hasSuffix("/me/messages") {
             provider = .messenger
         } else {
@@ -171,6 +179,10 @@ public final class ProviderSimulator: Sendable {
         case .telegram: return telegram(recorded)
         case .messenger: return messenger(recorded)
         case .whatsapp: return whatsapp(recorded)
+        case .viber: return viber(recorded)
+        case .wechat: return wechat(recorded)
+        case .line: return line(recorded)
+        case .twilio: return twilio(recorded)
         }
     }
 
