@@ -29,6 +29,9 @@ struct ParleyBench: AsyncParsableCommand {
     @Option(help: "Write the results as JSON to this file")
     var json: String?
 
+    @Flag(name: .customLong("measure-only"), help: "Measure an already seeded database (the first workspace) without seeding")
+    var measureOnly = false
+
     func run() async throws {
         var logger = Logger(label: "parley-bench")
         logger.logLevel = .warning
@@ -42,8 +45,17 @@ struct ParleyBench: AsyncParsableCommand {
         print("Parley benchmark on \(database.kind.rawValue); idle RSS \(String(format: "%.1f", residentMemoryMB())) MB")
 
         let now = Date()
-        var seeder = try await Seeder.prepare(database: database, now: now)
         var results: [Measurement] = []
+        if measureOnly {
+            let seeder = try await Seeder.existing(database: database)
+            let scale = try await database.read { db in
+                try await db.raw("SELECT COUNT(*) AS n FROM contacts").first()?.decode(column: "n", as: Int.self) ?? 0
+            }
+            results = try await measure(database: database, seeder: seeder, scale: scale, iterations: iterations)
+            printTable(results)
+            return
+        }
+        var seeder = try await Seeder.prepare(database: database, now: now)
         var seeded = 0
         for scale in steps.sorted() where scale > seeded {
             let started = ContinuousClock.now

@@ -20,6 +20,21 @@ struct Seeder {
     static let syllables = ["ba", "ré", "to", "ñu", "ka", "lö", "mi", "sa", "ve", "dú", "ko", "ri", "ta", "zé", "po", "lu", "ne", "gá",
                             "fi", "mo", "ch", "xa", "yo", "wi", "be", "da", "ja", "ké", "qu", "hu"]
 
+    /// The first workspace of a seeded database, with its users and channels.
+    static func existing(database: any Database) async throws -> Seeder {
+        try await database.read { db in
+            guard let workspace = try await db.raw("SELECT id FROM workspaces ORDER BY id LIMIT 1").first()?.decode(column: "id", as: Int64.self) else {
+                throw StoreError.notFound("workspace")
+            }
+            let users = try await db.raw("SELECT id FROM users WHERE workspace_id = \(bind: workspace) ORDER BY id").all()
+                .map { try $0.decode(column: "id", as: Int64.self) }
+            let channels = try await db.raw("SELECT id, kind FROM channels WHERE workspace_id = \(bind: workspace) ORDER BY id").all().map { row in
+                (id: try row.decode(column: "id", as: Int64.self), kind: ChannelKind(rawValue: try row.decode(column: "kind", as: String.self)) ?? .sms)
+            }
+            return Seeder(database: database, workspaceId: workspace, userIds: users, channels: channels)
+        }
+    }
+
     /// Creates the workspace, users and channels to seed into.
     static func prepare(database: any Database, now: Date) async throws -> Seeder {
         let workspaces = WorkspaceRepository(database: database)
