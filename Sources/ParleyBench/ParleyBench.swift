@@ -32,6 +32,9 @@ struct ParleyBench: AsyncParsableCommand {
     @Flag(name: .customLong("measure-only"), help: "Measure an already seeded database (the first workspace) without seeding")
     var measureOnly = false
 
+    @Flag(name: .customLong("skip-http"), help: "Leave out the live-server part (webhook ingest, composer, sending)")
+    var skipHTTP = false
+
     func run() async throws {
         var logger = Logger(label: "parley-bench")
         logger.logLevel = .warning
@@ -70,6 +73,9 @@ struct ParleyBench: AsyncParsableCommand {
                 try await database.transaction { db in try await db.raw("ANALYZE").run() }
             }
             results += try await measure(database: database, seeder: seeder, scale: scale, iterations: iterations)
+        }
+        if !skipHTTP {
+            results += try await HTTPBench(database: database, workspaceId: seeder.workspaceId, scale: seeded, quick: quick, logger: logger).run()
         }
         print("")
         printTable(results)
