@@ -94,6 +94,7 @@ let package = Package(
                 "ParleyCore",
                 "ParleyStore",
                 "ParleyServer",
+                "ParleySimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

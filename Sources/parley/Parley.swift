@@ -9,7 +9,7 @@ struct Parley: AsyncParsableCommand {
         commandName: "parley",
         abstract: "Parley: an omnichannel customer-messaging inbox.",
         version: parleyVersion,
-        subcommands: [Serve.self, Migrate.self, UserCommand.self, WorkspaceCommand.self, ContactsCommand.self],
+        subcommands: [Serve.self, Migrate.self, UserCommand.self, WorkspaceCommand.self, ContactsCommand.self, Demo.self],
         defaultSubcommand: Serve.self
     )
 }
