@@ -8,6 +8,10 @@ public enum ChannelAdapters {
             WhatsAppAdapter(),
             MessengerAdapter(kind: .messenger),
             MessengerAdapter(kind: .instagram),
+            ViberAdapter(),
+            WeChatAdapter(),
+            LineAdapter(),
+            TwilioSMSAdapter(),
         ]
         return Dictionary(uniqueKeysWithValues: adapters.map { ($0.kind, $0) })
     }()

@@ -45,6 +45,26 @@ public final class ProviderSimulator: Sendable {
         var lastInbound: [String: Date] = [:]
         var templates: [String: [(name: String, language: String, status: String, category: String, body: String)]] = [:]
         var nextId = 1000
+        var lineTokens: Set<String> = []
+        /// Accepted X-Line-Retry-Key values per token, with the request id and when, for LINE's 24 h deduplication.
+        var lineRetryKeys: [String: (requestId: String, at: Date)] = [:]
+        var lineDeliveries: [LineDelivery] = []
+        /// Account SID → auth token.
+        var twilioAccounts: [String: String] = [:]
+        var twilioUnsubscribed: Set<String> = []
+        var twilioMessages: [TwilioMessage] = []
+        /// Viber: accepted auth tokens, the webhook URL each registered, chatbot-initiated sends per "token|UTC month",
+        /// and `status` codes to answer the next sends with.
+        var viberTokens: Set<String> = []
+        var viberWebhooks: [String: String] = [:]
+        var viberMonthlyUsed: [String: Int] = [:]
+        var viberForcedStatuses: [Int] = []
+        /// WeChat: app id → secret, issued access tokens, sends per openid since the window opened at `window`,
+        /// and `errcode`s to answer the next sends with.
+        var wechatApps: [String: String] = [:]
+        var wechatTokens: [String: (appId: String, expiresAt: Date)] = [:]
+        var wechatSent: [String: (window: Date, count: Int)] = [:]
+        var wechatForcedErrors: [Int] = []
     }
 
     let state = Mutex(State())

@@ -59,7 +59,13 @@ public struct InboundRecorder: Sendable {
             attempt += 1
             do {
                 return try await recordOnce(message, workspaceId: workspaceId, receivedAt: now)
-            } catch let error where attempt < 3 && (error is DuplicateDelivery || database.isUniqueViolation(error)) {
+            } catch is DuplicateDelivery {
+                // Delivered before: report what the first delivery stored.
+                let existing = try await database.read { db in
+                    try await Self.existing(on: db, channelId: message.channelId, providerMessageId: message.providerMessageId)
+                }
+                return try existing.required("message")
+            } catch let error where attempt < 3 && database.isUniqueViolation(error) {
                 continue
             }
         }
@@ -68,14 +74,16 @@ public struct InboundRecorder: Sendable {
     private func recordOnce(_ message: InboundMessage, workspaceId: Int64, receivedAt now: Date) async throws -> InboundResult {
         let facts = database.facts
         return try await database.transaction { db in
-            if let existing = try await Self.existing(on: db, channelId: message.channelId, providerMessageId: message.providerMessageId) {
-                return existing
-            }
+            // Replays are rare: rather than look for the message first, the insert below finds
+            // them (its unique index) and the transaction is rolled back.
             guard try await db.raw("SELECT id FROM channels WHERE id = \(bind: message.channelId) AND workspace_id = \(bind: workspaceId)").first() != nil else {
                 throw StoreError.notFound("channel")
             }
             let (contactId, identityId) = try await Self.findOrCreateIdentity(on: db, workspaceId: workspaceId, message: message, at: now)
-            try await ConversationRepository.lockContact(on: db, facts: facts, contactId: contactId, workspaceId: workspaceId)
+            if !facts.forUpdate.isEmpty {
+                // SQLite's single writer already serialises this transaction with every other.
+                try await ConversationRepository.lockContact(on: db, facts: facts, contactId: contactId, workspaceId: workspaceId)
+            }
             let timestamp = message.providerTimestamp.epochMilliseconds
             // The window opens at the newest inbound message: a late or replayed older one
             // never moves it back, and only the newest resets the outbound count.
@@ -98,7 +106,7 @@ public struct InboundRecorder: Sendable {
                 RETURNING id
                 """).first()
             guard let messageId = try inserted?.decode(column: "id", as: Int64.self) else {
-                // A concurrent delivery of the same message won; undo this one entirely.
+                // The same message was stored before (a replay, or a concurrent delivery that won): undo this one entirely.
                 throw DuplicateDelivery()
             }
             try await db.raw("""
@@ -130,7 +138,7 @@ public struct InboundRecorder: Sendable {
 
     static func findOrCreateIdentity(on db: any SQLDatabase, workspaceId: Int64, message: InboundMessage, at now: Date) async throws -> (contactId: Int64, identityId: Int64) {
         if let row = try await db.raw("""
-            SELECT id, contact_id FROM contact_identities WHERE channel_id = \(bind: message.channelId) AND external_id = \(bind: message.externalId)
+            SELECT id, contact_id FROM contact_identities WHERE channel_id = \(bind: message.channelId) AND external_id = \(bind: message.externalId) AND workspace_id = \(bind: workspaceId)
             """).first() {
             return (try row.decode(column: "contact_id", as: Int64.self), try row.decode(column: "id", as: Int64.self))
         }
