@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import ParleyChannels
+import ParleySimulator
 import ParleyCore
 import ParleyServer
 import ParleyStore
@@ -92,6 +93,19 @@ struct APIHarness {
         let login = try await send(.post, "/api/v1/auth/login", token: "", json: ["email": address, "password": "password-123"])
         let id = try #require((created.json["id"] as? NSNumber)?.int64Value)
         return (id, try #require(login.json["token"] as? String))
+    }
+
+    /// Runs `body` with a provider simulator on loopback whose clock is the harness's.
+    func withSimulator(_ body: (ProviderSimulator) async throws -> Void) async throws {
+        let simulator = ProviderSimulator(now: { clock.now() })
+        try await simulator.start()
+        do {
+            try await body(simulator)
+            await simulator.stop()
+        } catch {
+            await simulator.stop()
+            throw error
+        }
     }
 
     /// Delivers a webhook built by the simulator.

@@ -39,7 +39,7 @@ struct LineChannelTests {
     @Test(arguments: TestBackend.all)
     func connectingChecksTheAccessToken(backend: TestBackend) async throws {
         try await APIHarness.run(backend) { (api: APIHarness) async throws in
-            try await TelegramChannelTests.withSimulator(api) { simulator in
+            try await api.withSimulator { simulator in
                 let refused = try await api.send(.post, "/api/v1/channels", json: ["type": "line", "name": "LINE",
                                                                                   "credentials": ["channelAccessToken": "wrong", "channelSecret": Self.secret],
                                                                                   "apiBaseUrl": simulator.baseURL])
@@ -62,7 +62,7 @@ struct LineChannelTests {
     @Test(arguments: TestBackend.all)
     func forgedWebhooksAreRefusedAndReplaysIgnored(backend: TestBackend) async throws {
         try await APIHarness.run(backend) { (api: APIHarness) async throws in
-            try await TelegramChannelTests.withSimulator(api) { simulator in
+            try await api.withSimulator { simulator in
                 let id = try await Self.connect(api, simulator)
                 let at = Date(timeIntervalSince1970: floor(api.clock.now().timeIntervalSince1970) - 5.25)
                 let forged = simulator.lineInbound(userId: Self.ana, messageId: "100", text: "hi", at: at, channelSecret: "guess")
@@ -94,7 +94,7 @@ struct LineChannelTests {
     @Test(arguments: TestBackend.all)
     func outboundWireShapeErrorsAndRetries(backend: TestBackend) async throws {
         try await APIHarness.run(backend) { (api: APIHarness) async throws in
-            try await TelegramChannelTests.withSimulator(api) { simulator in
+            try await api.withSimulator { simulator in
                 let id = try await Self.connect(api, simulator)
                 let ana = try await Self.contact(api, simulator, channel: id, userId: Self.ana)
                 let worker = OutboxWorker(services: api.services)
@@ -163,7 +163,7 @@ struct LineChannelTests {
     @Test(arguments: TestBackend.all)
     func anInterruptedPushIsResentWithTheSameRetryKeyAndDeliveredOnce(backend: TestBackend) async throws {
         try await APIHarness.run(backend) { (api: APIHarness) async throws in
-            try await TelegramChannelTests.withSimulator(api) { simulator in
+            try await api.withSimulator { simulator in
                 let id = try await Self.connect(api, simulator)
                 let ana = try await Self.contact(api, simulator, channel: id, userId: Self.ana)
                 let messageId = try Self.messageId(try await api.send(ana, ["channelId": id, "text": "Once only"]))

@@ -30,7 +30,7 @@ struct MetaChannelTests {
     @Test(arguments: TestBackend.all)
     func whatsAppHandshakeAndSignatures(backend: TestBackend) async throws {
         try await APIHarness.run(backend) { (api: APIHarness) async throws in
-            try await TelegramChannelTests.withSimulator(api) { simulator in
+            try await api.withSimulator { simulator in
                 let id = try await Self.connectWhatsApp(api, simulator)
                 let ok = try await api.send(.get, "/webhooks/\(id)?hub.mode=subscribe&hub.verify_token=hub-verify&hub.challenge=1158201444", token: "")
                 #expect(ok.status == .ok)
@@ -53,7 +53,7 @@ struct MetaChannelTests {
     @Test(arguments: TestBackend.all)
     func whatsAppInboundTemplatesAndOutbound(backend: TestBackend) async throws {
         try await APIHarness.run(backend) { (api: APIHarness) async throws in
-            try await TelegramChannelTests.withSimulator(api) { simulator in
+            try await api.withSimulator { simulator in
                 let id = try await Self.connectWhatsApp(api, simulator)
                 let inbound = simulator.whatsappInbound(from: "5215512345678", name: "Rosa Martínez", messageId: "wamid.IN1", text: "¿Llegó mi pedido?",
                                                         at: api.clock.now().addingTimeInterval(-60), phoneNumberId: "1055", appSecret: Self.appSecret)
@@ -98,7 +98,7 @@ struct MetaChannelTests {
     @Test(arguments: TestBackend.all)
     func whatsAppErrorsAndStatusCallbacks(backend: TestBackend) async throws {
         try await APIHarness.run(backend) { (api: APIHarness) async throws in
-            try await TelegramChannelTests.withSimulator(api) { simulator in
+            try await api.withSimulator { simulator in
                 let id = try await Self.connectWhatsApp(api, simulator)
                 let inbound = simulator.whatsappInbound(from: "5215500000001", name: "Leo", messageId: "wamid.IN9", text: "hi",
                                                         at: api.clock.now().addingTimeInterval(-60), phoneNumberId: "1055", appSecret: Self.appSecret)
@@ -148,7 +148,7 @@ struct MetaChannelTests {
     @Test(arguments: TestBackend.all)
     func messengerSendsHumanAgentTagsAndMapsWindowErrors(backend: TestBackend) async throws {
         try await APIHarness.run(backend) { (api: APIHarness) async throws in
-            try await TelegramChannelTests.withSimulator(api) { simulator in
+            try await api.withSimulator { simulator in
                 simulator.acceptMetaToken("PAGE-TOKEN", for: .messenger)
                 let created = try await api.send(.post, "/api/v1/channels", json: [
                     "type": "messenger", "name": "Page", "apiBaseUrl": simulator.baseURL,
@@ -184,7 +184,7 @@ struct MetaChannelTests {
     @Test(arguments: TestBackend.all)
     func twoWorkersDeliverEachMessageOnce(backend: TestBackend) async throws {
         try await APIHarness.run(backend) { (api: APIHarness) async throws in
-            try await TelegramChannelTests.withSimulator(api) { simulator in
+            try await api.withSimulator { simulator in
                 let id = try await TelegramChannelTests.connect(api, simulator)
                 let secret = try #require(simulator.telegramWebhook(token: TelegramChannelTests.token)).secret
                 _ = try await api.webhook(id, simulator.telegramUpdate(chatId: 77, messageId: 1, text: "hi", firstName: "Many", at: api.clock.now(), secret: secret))

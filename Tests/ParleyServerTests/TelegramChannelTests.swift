@@ -23,22 +23,11 @@ struct TelegramChannelTests {
         return try #require((created.json["id"] as? NSNumber)?.int64Value)
     }
 
-    static func withSimulator(_ api: APIHarness, _ body: (ProviderSimulator) async throws -> Void) async throws {
-        let simulator = ProviderSimulator(now: { api.clock.now() })
-        try await simulator.start()
-        do {
-            try await body(simulator)
-            await simulator.stop()
-        } catch {
-            await simulator.stop()
-            throw error
-        }
-    }
 
     @Test(arguments: TestBackend.all)
     func connectingChecksTheTokenAndRegistersTheWebhook(backend: TestBackend) async throws {
         try await APIHarness.run(backend) { (api: APIHarness) async throws in
-            try await Self.withSimulator(api) { simulator in
+            try await api.withSimulator { simulator in
                 let refused = try await api.send(.post, "/api/v1/channels", json: ["type": "telegram", "name": "Bot",
                                                                                   "credentials": ["botToken": "wrong"], "apiBaseUrl": simulator.baseURL])
                 #expect(refused.status == .unprocessableContent)
@@ -59,7 +48,7 @@ struct TelegramChannelTests {
     @Test(arguments: TestBackend.all)
     func forgedWebhooksAreRefusedAndReplaysIgnored(backend: TestBackend) async throws {
         try await APIHarness.run(backend) { (api: APIHarness) async throws in
-            try await Self.withSimulator(api) { simulator in
+            try await api.withSimulator { simulator in
                 let id = try await Self.connect(api, simulator)
                 let secret = try #require(simulator.telegramWebhook(token: Self.token)).secret
                 let forged = simulator.telegramUpdate(chatId: 42, messageId: 1, text: "hi", firstName: "Eve", at: api.clock.now(), secret: "guess")
@@ -87,7 +76,7 @@ struct TelegramChannelTests {
     @Test(arguments: TestBackend.all)
     func outboundWireShapeErrorsRetriesAndTimeouts(backend: TestBackend) async throws {
         try await APIHarness.run(backend, providerTimeout: .milliseconds(300)) { (api: APIHarness) async throws in
-            try await Self.withSimulator(api) { simulator in
+            try await api.withSimulator { simulator in
                 let id = try await Self.connect(api, simulator)
                 let secret = try #require(simulator.telegramWebhook(token: Self.token)).secret
                 for (chat, name) in [(42, "Ana"), (43, "Blocked")] {
@@ -148,7 +137,7 @@ struct TelegramChannelTests {
     @Test(arguments: TestBackend.all)
     func anInterruptedAttemptIsNotResentBlindly(backend: TestBackend) async throws {
         try await APIHarness.run(backend) { (api: APIHarness) async throws in
-            try await Self.withSimulator(api) { simulator in
+            try await api.withSimulator { simulator in
                 let id = try await Self.connect(api, simulator)
                 let secret = try #require(simulator.telegramWebhook(token: Self.token)).secret
                 _ = try await api.webhook(id, simulator.telegramUpdate(chatId: 42, messageId: 1, text: "hi", firstName: "Ana", at: api.clock.now(), secret: secret))

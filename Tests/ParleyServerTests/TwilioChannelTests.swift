@@ -43,7 +43,7 @@ struct TwilioChannelTests {
     @Test(arguments: TestBackend.all)
     func connectingChecksTheAccount(backend: TestBackend) async throws {
         try await APIHarness.run(backend) { (api: APIHarness) async throws in
-            try await TelegramChannelTests.withSimulator(api) { simulator in
+            try await api.withSimulator { simulator in
                 simulator.acceptTwilioAccount(sid: Self.accountSid, authToken: Self.authToken)
                 let wrong = try await api.send(.post, "/api/v1/channels", json: ["type": "sms", "name": "SMS", "apiBaseUrl": simulator.baseURL,
                                                                                 "credentials": ["accountSid": Self.accountSid, "authToken": "wrong", "from": Self.number]])
@@ -67,7 +67,7 @@ struct TwilioChannelTests {
     @Test(arguments: TestBackend.all)
     func forgedWebhooksAreRefusedAndReplaysIgnored(backend: TestBackend) async throws {
         try await APIHarness.run(backend) { (api: APIHarness) async throws in
-            try await TelegramChannelTests.withSimulator(api) { simulator in
+            try await api.withSimulator { simulator in
                 let id = try await Self.connect(api, simulator)
                 let text = "Hola, ¿a+b = c & 100% d?"
                 func inbound(url: String = Self.url(id), token: String = Self.authToken, body: String = text) -> (body: [UInt8], headers: [(String, String)]) {
@@ -101,7 +101,7 @@ struct TwilioChannelTests {
     @Test(arguments: TestBackend.all)
     func outboundWireShapeStatusCallbacksAndErrors(backend: TestBackend) async throws {
         try await APIHarness.run(backend) { (api: APIHarness) async throws in
-            try await TelegramChannelTests.withSimulator(api) { simulator in
+            try await api.withSimulator { simulator in
                 let id = try await Self.connect(api, simulator)
                 let ana = try await Self.contact(api, simulator, channel: id, from: Self.ana)
                 let worker = OutboxWorker(services: api.services)
@@ -169,7 +169,7 @@ struct TwilioChannelTests {
     @Test(arguments: TestBackend.all)
     func rateLimitsAndOutagesAreRetriedAndAMessagingServiceIsUsed(backend: TestBackend) async throws {
         try await APIHarness.run(backend) { (api: APIHarness) async throws in
-            try await TelegramChannelTests.withSimulator(api) { simulator in
+            try await api.withSimulator { simulator in
                 let id = try await Self.connect(api, simulator, sender: ["messagingServiceSid": "MG0123456789abcdef0123456789abcdef"])
                 let ana = try await Self.contact(api, simulator, channel: id, from: Self.ana)
                 let worker = OutboxWorker(services: api.services)
@@ -204,7 +204,7 @@ struct TwilioChannelTests {
     @Test(arguments: TestBackend.all)
     func anInterruptedAttemptIsNotResentBlindly(backend: TestBackend) async throws {
         try await APIHarness.run(backend) { (api: APIHarness) async throws in
-            try await TelegramChannelTests.withSimulator(api) { simulator in
+            try await api.withSimulator { simulator in
                 let id = try await Self.connect(api, simulator)
                 let ana = try await Self.contact(api, simulator, channel: id, from: Self.ana)
                 let messageId = try Self.messageId(try await api.send(ana, ["channelId": id, "text": "Once only"]))

@@ -25,17 +25,6 @@ struct ViberChannelTests {
         return try #require((created.json["id"] as? NSNumber)?.int64Value)
     }
 
-    static func withSimulator(_ api: APIHarness, _ body: (ProviderSimulator) async throws -> Void) async throws {
-        let simulator = ProviderSimulator(now: { api.clock.now() })
-        try await simulator.start()
-        do {
-            try await body(simulator)
-            await simulator.stop()
-        } catch {
-            await simulator.stop()
-            throw error
-        }
-    }
 
     /// The contact who wrote from `userId`.
     static func contact(_ api: APIHarness, externalId: String) async throws -> Int64 {
@@ -50,7 +39,7 @@ struct ViberChannelTests {
     @Test(arguments: TestBackend.all)
     func connectingRegistersTheWebhookAndItsCheckIsAnswered(backend: TestBackend) async throws {
         try await APIHarness.run(backend) { (api: APIHarness) async throws in
-            try await Self.withSimulator(api) { simulator in
+            try await api.withSimulator { simulator in
                 let refused = try await api.send(.post, "/api/v1/channels", json: ["type": "viber", "name": "Viber",
                                                                                   "credentials": ["authToken": "wrong"], "apiBaseUrl": simulator.baseURL])
                 #expect(refused.status == .unprocessableContent)
@@ -84,7 +73,7 @@ struct ViberChannelTests {
     @Test(arguments: TestBackend.all)
     func forgedWebhooksAreRefusedAndReplaysIgnored(backend: TestBackend) async throws {
         try await APIHarness.run(backend) { (api: APIHarness) async throws in
-            try await Self.withSimulator(api) { simulator in
+            try await api.withSimulator { simulator in
                 let id = try await Self.connect(api, simulator)
                 let at = api.clock.now().addingTimeInterval(-5)
                 let forged = simulator.viberInbound(from: "01234567890A=", name: "Eve", token: 5_000_000_000_000_000_001, text: "hi",
@@ -118,7 +107,7 @@ struct ViberChannelTests {
     @Test(arguments: TestBackend.all)
     func outboundWireShapeAndStatusCallbacksMoveForwardOnly(backend: TestBackend) async throws {
         try await APIHarness.run(backend) { (api: APIHarness) async throws in
-            try await Self.withSimulator(api) { simulator in
+            try await api.withSimulator { simulator in
                 let id = try await Self.connect(api, simulator)
                 _ = try await api.webhook(id, simulator.viberInbound(from: "u-ana", name: "Ana", token: 77, text: "hi",
                                                                      at: api.clock.now(), authToken: Self.token))
@@ -165,7 +154,7 @@ struct ViberChannelTests {
     @Test(arguments: TestBackend.all)
     func providerErrorsMapToReasons(backend: TestBackend) async throws {
         try await APIHarness.run(backend) { (api: APIHarness) async throws in
-            try await Self.withSimulator(api) { simulator in
+            try await api.withSimulator { simulator in
                 let id = try await Self.connect(api, simulator)
                 _ = try await api.webhook(id, simulator.viberInbound(from: "u-ana", name: "Ana", token: 78, text: "hi",
                                                                      at: api.clock.now(), authToken: Self.token))
@@ -197,7 +186,7 @@ struct ViberChannelTests {
     @Test(arguments: TestBackend.all)
     func transientFailuresAreRetriedLater(backend: TestBackend) async throws {
         try await APIHarness.run(backend) { (api: APIHarness) async throws in
-            try await Self.withSimulator(api) { simulator in
+            try await api.withSimulator { simulator in
                 let id = try await Self.connect(api, simulator)
                 _ = try await api.webhook(id, simulator.viberInbound(from: "u-ana", name: "Ana", token: 79, text: "hi",
                                                                      at: api.clock.now(), authToken: Self.token))

@@ -29,17 +29,6 @@ struct WeChatChannelTests {
         return try #require((created.json["id"] as? NSNumber)?.int64Value)
     }
 
-    static func withSimulator(_ api: APIHarness, _ body: (ProviderSimulator) async throws -> Void) async throws {
-        let simulator = ProviderSimulator(now: { api.clock.now() })
-        try await simulator.start()
-        do {
-            try await body(simulator)
-            await simulator.stop()
-        } catch {
-            await simulator.stop()
-            throw error
-        }
-    }
 
     /// Delivers a WeChat webhook: the XML body, with the signature in the query string.
     static func webhook(_ api: APIHarness, _ channelId: Int64, _ signed: (body: [UInt8], query: String),
@@ -71,7 +60,7 @@ struct WeChatChannelTests {
     @Test(arguments: TestBackend.all)
     func connectingChecksTheAppCredentialsAndTheHandshakeEchoes(backend: TestBackend) async throws {
         try await APIHarness.run(backend) { (api: APIHarness) async throws in
-            try await Self.withSimulator(api) { simulator in
+            try await api.withSimulator { simulator in
                 simulator.acceptWeChatApp(appId: Self.appId, secret: Self.secret)
                 let refused = try await api.send(.post, "/api/v1/channels", json: [
                     "type": "wechat", "name": "WeChat", "credentials": ["appId": Self.appId, "appSecret": "wrong", "token": Self.token],
@@ -102,7 +91,7 @@ struct WeChatChannelTests {
     @Test(arguments: TestBackend.all)
     func forgedWebhooksAreRefusedAndReplaysIgnored(backend: TestBackend) async throws {
         try await APIHarness.run(backend) { (api: APIHarness) async throws in
-            try await Self.withSimulator(api) { simulator in
+            try await api.withSimulator { simulator in
                 let id = try await Self.connect(api, simulator)
                 let at = api.clock.now().addingTimeInterval(-5)
                 let forged = simulator.wechatInbound(openId: "oAna", text: "hi", msgId: 1, at: at, token: "guess")
@@ -189,7 +178,7 @@ struct WeChatChannelTests {
     @Test(arguments: TestBackend.all)
     func outboundWireShapeAndTokenRefreshAfterExpiry(backend: TestBackend) async throws {
         try await APIHarness.run(backend) { (api: APIHarness) async throws in
-            try await Self.withSimulator(api) { simulator in
+            try await api.withSimulator { simulator in
                 let id = try await Self.connect(api, simulator)
                 _ = try await Self.webhook(api, id, simulator.wechatInbound(openId: "oAna", text: "hi", msgId: 10, at: api.clock.now(), token: Self.token))
                 let ana = try await Self.contact(api, externalId: "oAna")
@@ -230,7 +219,7 @@ struct WeChatChannelTests {
     @Test(arguments: TestBackend.all)
     func providerWindowAndCountErrorsMapToReasons(backend: TestBackend) async throws {
         try await APIHarness.run(backend) { (api: APIHarness) async throws in
-            try await Self.withSimulator(api) { simulator in
+            try await api.withSimulator { simulator in
                 let id = try await Self.connect(api, simulator)
                 for (openId, msgId) in [("oLate", Int64(20)), ("oBusy", 21), ("oGone", 22)] {
                     _ = try await Self.webhook(api, id, simulator.wechatInbound(openId: openId, text: "hi", msgId: msgId, at: api.clock.now(), token: Self.token))
@@ -276,7 +265,7 @@ struct WeChatChannelTests {
     @Test(arguments: TestBackend.all)
     func transientFailuresAreRetriedLater(backend: TestBackend) async throws {
         try await APIHarness.run(backend) { (api: APIHarness) async throws in
-            try await Self.withSimulator(api) { simulator in
+            try await api.withSimulator { simulator in
                 let id = try await Self.connect(api, simulator)
                 _ = try await Self.webhook(api, id, simulator.wechatInbound(openId: "oAna", text: "hi", msgId: 30, at: api.clock.now(), token: Self.token))
                 let ana = try await Self.contact(api, externalId: "oAna")
