@@ -94,6 +94,13 @@ struct ParleyBench: AsyncParsableCommand {
         let workspaceId = seeder.workspaceId
         let viewer = seeder.userIds[1]
         var results: [Measurement] = []
+        // The floor every store operation pays: one statement, and one write transaction.
+        results.append(try await Measurement.run("store: one statement (SELECT 1)", scale: scale, iterations: iterations * 5) { _ in
+            try await database.read { db in try await db.raw("SELECT 1 AS one").run() }
+        })
+        results.append(try await Measurement.run("store: write transaction, one statement", scale: scale, iterations: iterations * 5) { _ in
+            try await database.transaction { db in try await db.raw("SELECT 1 AS one").run() }
+        })
         let searches: [(String, (Int) -> String)] = [
             ("search: partial name", { ["núñez-sa", "garcia-ko", "zoë dubois-", "ostergaard-lö", "lópez-ñu", "müller-ta"][$0 % 6] }),
             ("search: partial phone", { i in
