@@ -74,17 +74,35 @@ public struct InboundRecorder: Sendable {
     private func recordOnce(_ message: InboundMessage, workspaceId: Int64, receivedAt now: Date) async throws -> InboundResult {
         let facts = database.facts
         return try await database.transaction { db in
-            // Replays are rare: rather than look for the message first, the insert below finds
-            // them (its unique index) and the transaction is rolled back.
-            guard try await db.raw("SELECT id FROM channels WHERE id = \(bind: message.channelId) AND workspace_id = \(bind: workspaceId)").first() != nil else {
-                throw StoreError.notFound("channel")
+            // The sender's identity and, in the same read, their open conversation if any.
+            var sender = try await Self.findIdentity(on: db, workspaceId: workspaceId, message: message)
+            if sender == nil {
+                sender = try await Self.createIdentity(on: db, workspaceId: workspaceId, message: message, at: now)
             }
-            let (contactId, identityId) = try await Self.findOrCreateIdentity(on: db, workspaceId: workspaceId, message: message, at: now)
+            guard let found = sender else { throw StoreError.notFound("identity") }
+            let (contactId, identityId) = (found.0, found.1)
+            var conversationId = found.2
             if !facts.forUpdate.isEmpty {
-                // SQLite's single writer already serialises this transaction with every other.
+                // PostgreSQL: serialise with other writers to this contact, then look again.
+                // (SQLite's single writer already serialises every transaction.)
                 try await ConversationRepository.lockContact(on: db, facts: facts, contactId: contactId, workspaceId: workspaceId)
+                conversationId = try await ConversationRepository.openConversation(on: db, contactId: contactId)?.id
             }
             let timestamp = message.providerTimestamp.epochMilliseconds
+            // The message first: its unique provider id turns a replay into a no-op (rolled back)
+            // before anything else is touched.
+            let inserted = try await db.raw("""
+                INSERT INTO messages (workspace_id, contact_id, conversation_id, channel_id, identity_id, direction, sender_kind, content_kind,
+                                      text, status, provider_message_id, provider_timestamp, created_at, updated_at)
+                VALUES (\(bind: workspaceId), \(bind: contactId), \(bind: conversationId), \(bind: message.channelId), \(bind: identityId), 'inbound', 'contact', 'text',
+                        \(bind: message.text), 'received', \(bind: message.providerMessageId), \(bind: timestamp), \(bind: now.epochMilliseconds), \(bind: now.epochMilliseconds))
+                ON CONFLICT (channel_id, provider_message_id) DO NOTHING
+                RETURNING id
+                """).first()
+            guard let messageId = try inserted?.decode(column: "id", as: Int64.self) else {
+                // The same message was stored before (a replay, or a concurrent delivery that won).
+                throw DuplicateDelivery()
+            }
             // The window opens at the newest inbound message: a late or replayed older one
             // never moves it back, and only the newest resets the outbound count.
             try await db.raw("""
@@ -94,31 +112,26 @@ public struct InboundRecorder: Sendable {
                     display_name = COALESCE(\(bind: message.displayName), display_name)
                 WHERE id = \(bind: identityId)
                 """).run()
-            let opened = try await ConversationRepository.openIfNeeded(
-                on: db, workspaceId: workspaceId, contactId: contactId, channelId: message.channelId, identityId: identityId, openedBy: nil, at: now
-            )
-            let inserted = try await db.raw("""
-                INSERT INTO messages (workspace_id, contact_id, conversation_id, channel_id, identity_id, direction, sender_kind, content_kind,
-                                      text, status, provider_message_id, provider_timestamp, created_at, updated_at)
-                VALUES (\(bind: workspaceId), \(bind: contactId), \(bind: opened.id), \(bind: message.channelId), \(bind: identityId), 'inbound', 'contact', 'text',
-                        \(bind: message.text), 'received', \(bind: message.providerMessageId), \(bind: timestamp), \(bind: now.epochMilliseconds), \(bind: now.epochMilliseconds))
-                ON CONFLICT (channel_id, provider_message_id) DO NOTHING
-                RETURNING id
-                """).first()
-            guard let messageId = try inserted?.decode(column: "id", as: Int64.self) else {
-                // The same message was stored before (a replay, or a concurrent delivery that won): undo this one entirely.
-                throw DuplicateDelivery()
+            var openedConversation = false
+            if conversationId == nil {
+                let opened = try await ConversationRepository.openIfNeeded(
+                    on: db, workspaceId: workspaceId, contactId: contactId, channelId: message.channelId, identityId: identityId, openedBy: nil, at: now
+                )
+                conversationId = opened.id
+                openedConversation = opened.created
+                try await db.raw("UPDATE messages SET conversation_id = \(bind: opened.id) WHERE id = \(bind: messageId)").run()
             }
+            let conversation = try conversationId.required("conversation")
             try await db.raw("""
                 UPDATE conversations SET last_activity_at = \(bind: now.epochMilliseconds), last_message_id = \(bind: messageId),
                     last_message_preview = \(bind: String(message.text.prefix(Self.previewLength))),
                     waiting_since = COALESCE(waiting_since, \(bind: now.epochMilliseconds)), unread_count = unread_count + 1,
                     channel_id = \(bind: message.channelId), identity_id = \(bind: identityId)
-                WHERE id = \(bind: opened.id)
+                WHERE id = \(bind: conversation)
                 """).run()
             try await EventLog.append(on: db, workspaceId: workspaceId, type: .messageCreated, subjectId: messageId,
-                                      payload: ["messageId": messageId, "contactId": contactId, "conversationId": opened.id], at: now)
-            return InboundResult(messageId: messageId, contactId: contactId, conversationId: opened.id, stored: true, openedConversation: opened.created)
+                                      payload: ["messageId": messageId, "contactId": contactId, "conversationId": conversation], at: now)
+            return InboundResult(messageId: messageId, contactId: contactId, conversationId: conversation, stored: true, openedConversation: openedConversation)
         }
     }
 
@@ -136,11 +149,21 @@ public struct InboundRecorder: Sendable {
         )
     }
 
-    static func findOrCreateIdentity(on db: any SQLDatabase, workspaceId: Int64, message: InboundMessage, at now: Date) async throws -> (contactId: Int64, identityId: Int64) {
-        if let row = try await db.raw("""
-            SELECT id, contact_id FROM contact_identities WHERE channel_id = \(bind: message.channelId) AND external_id = \(bind: message.externalId) AND workspace_id = \(bind: workspaceId)
-            """).first() {
-            return (try row.decode(column: "contact_id", as: Int64.self), try row.decode(column: "id", as: Int64.self))
+    /// The sender's identity, contact and open conversation, if the sender is known.
+    static func findIdentity(on db: any SQLDatabase, workspaceId: Int64, message: InboundMessage) async throws -> (Int64, Int64, Int64?)? {
+        guard let row = try await db.raw("""
+            SELECT i.id, i.contact_id, c.id AS open_id FROM contact_identities i
+            LEFT JOIN conversations c ON c.contact_id = i.contact_id AND c.status = 'open'
+            WHERE i.channel_id = \(bind: message.channelId) AND i.external_id = \(bind: message.externalId) AND i.workspace_id = \(bind: workspaceId)
+            """).first() else { return nil }
+        return (try row.decode(column: "contact_id", as: Int64.self), try row.decode(column: "id", as: Int64.self),
+                try row.decode(column: "open_id", as: Int64?.self))
+    }
+
+    /// A new contact and identity for a first-time sender on a channel of this workspace.
+    static func createIdentity(on db: any SQLDatabase, workspaceId: Int64, message: InboundMessage, at now: Date) async throws -> (Int64, Int64, Int64?) {
+        guard try await db.raw("SELECT id FROM channels WHERE id = \(bind: message.channelId) AND workspace_id = \(bind: workspaceId)").first() != nil else {
+            throw StoreError.notFound("channel")
         }
         var profile = message.profile
         if profile.firstName == nil, profile.lastName == nil, let name = message.displayName {
@@ -152,6 +175,6 @@ public struct InboundRecorder: Sendable {
         try await EventLog.append(on: db, workspaceId: workspaceId, type: .contactCreated, subjectId: contactId, payload: ["contactId": contactId], at: now)
         let identityId = try await ContactRepository.insertIdentity(on: db, workspaceId: workspaceId, contactId: contactId, channelId: message.channelId,
                                                                     externalId: message.externalId, displayName: message.displayName, at: now)
-        return (contactId, identityId)
+        return (contactId, identityId, nil)
     }
 }
