@@ -55,7 +55,11 @@ struct ParleyBench: AsyncParsableCommand {
                 try await db.raw("SELECT COUNT(*) AS n FROM contacts").first()?.decode(column: "n", as: Int.self) ?? 0
             }
             results = try await measure(database: database, seeder: seeder, scale: scale, iterations: iterations)
+            if !skipHTTP {
+                results += try await HTTPBench(database: database, workspaceId: seeder.workspaceId, scale: scale, quick: quick, logger: logger).run()
+            }
             printTable(results)
+            try write(results)
             return
         }
         var seeder = try await Seeder.prepare(database: database, now: now)
@@ -80,12 +84,15 @@ struct ParleyBench: AsyncParsableCommand {
         print("")
         printTable(results)
         print(String(format: "\nRSS after seeding and measuring: %.1f MB", residentMemoryMB()))
-        if let json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try encoder.encode(results).write(to: URL(fileURLWithPath: json))
-            print("Wrote \(json)")
-        }
+        try write(results)
+    }
+
+    func write(_ results: [Measurement]) throws {
+        guard let json else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(results).write(to: URL(fileURLWithPath: json))
+        print("Wrote \(json)")
     }
 
     func measure(database: any Database, seeder: Seeder, scale: Int, iterations: Int) async throws -> [Measurement] {

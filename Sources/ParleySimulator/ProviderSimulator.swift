@@ -85,7 +85,8 @@ public final class ProviderSimulator: Sendable {
         router.on("**", method: .get) { request, context in try await self.handle(request, context: context) }
         router.on("**", method: .post) { request, context in try await self.handle(request, context: context) }
         var logger = Logger(label: "parley-simulator")
-        logger.logLevel = .warning
+        // Stopping the simulator cancels its server, which the server reports as errors.
+        logger.logLevel = .critical
         let (stream, continuation) = AsyncStream<Int>.makeStream()
         let app = Application(
             router: router,
