@@ -66,13 +66,20 @@ public struct InboxRepository: Sendable {
             case .oldest: (sortKey, direction) = ("c.last_activity_at", "ASC")
             case .waiting: (sortKey, direction) = ("c.waiting_sort", "ASC")
             }
+            // PostgreSQL joins in the written order (see PostgresDatabaseBackend): with a search,
+            // the few matching contacts drive; without, the inbox index does. SQLite's planner
+            // picks the better of the two by itself (measured), so it keeps the IN form below.
+            var source: SQLQueryString = "conversations c"
+            if let search = query.search, kind == .postgres {
+                source = "(\(ContactSearchSQL.matchingIds(search, workspaceId: query.workspaceId, kind: kind))) matched JOIN conversations c ON c.contact_id = matched.id"
+            }
             var sql: SQLQueryString = """
                 SELECT c.id, c.contact_id, c.status, c.assignee_id, c.channel_id, c.opened_at, c.opened_by_user_id, c.closed_at,
                        c.closed_by_user_id, c.closing_category, c.closing_summary, c.last_activity_at, c.waiting_since, c.unread_count,
                        c.last_message_preview, \(unsafeRaw: sortKey) AS sort_key,
                        ct.first_name, ct.last_name, ct.email, ct.phone, ch.kind AS channel_kind, ch.name AS channel_name,
                        u.name AS assignee_name, i.last_inbound_at, i.display_name, m.created_at AS last_message_at
-                FROM conversations c
+                FROM \(source)
                 JOIN contacts ct ON ct.id = c.contact_id
                 LEFT JOIN channels ch ON ch.id = c.channel_id
                 LEFT JOIN users u ON u.id = c.assignee_id
@@ -95,7 +102,7 @@ public struct InboxRepository: Sendable {
             if let tag = query.tag {
                 sql = "\(sql) AND EXISTS (SELECT 1 FROM contact_tags t WHERE t.contact_id = c.contact_id AND t.tag = \(bind: tag))"
             }
-            if let search = query.search {
+            if let search = query.search, kind == .sqlite {
                 sql = "\(sql) AND c.contact_id IN (\(ContactSearchSQL.matchingIds(search, workspaceId: query.workspaceId, kind: kind)))"
             }
             if let after = query.after {

@@ -44,6 +44,11 @@ public final class PostgresDatabaseBackend: Database {
             tls: tls
         )
         config.options.maximumConnections = 20
+        // Parley's queries name their tables in the order to join them (the driving index
+        // first). Without this, planning the inbox's six-table join took ~2 ms of every ~2.5 ms
+        // request at a million contacts (EXPLAIN ANALYZE: planning 2.2 ms, execution 0.4 ms);
+        // with it, planning takes 0.3 ms.
+        config.options.additionalStartupParameters = [("join_collapse_limit", "1")]
         return config
     }
 
