@@ -38,6 +38,11 @@ public struct OutboxRepository: Sendable {
     public func claim(limit: Int, now: Date) async throws -> [OutboxJob] {
         let skipLocked = database.facts.forUpdateSkipLocked
         let nowMs = now.epochMilliseconds
+        // Idle workers poll: a read first keeps them off the (single, on SQLite) writer.
+        let due = try await database.read { db in
+            try await db.raw("SELECT id FROM outbox WHERE next_attempt_at <= \(bind: nowMs) LIMIT 1").first() != nil
+        }
+        guard due else { return [] }
         return try await database.transaction { db in
             let rows = try await db.raw("""
                 SELECT o.id FROM outbox o

@@ -75,7 +75,7 @@ struct TelegramChannelTests {
 
     @Test(arguments: TestBackend.all)
     func outboundWireShapeErrorsRetriesAndTimeouts(backend: TestBackend) async throws {
-        try await APIHarness.run(backend, providerTimeout: .milliseconds(300)) { (api: APIHarness) async throws in
+        try await APIHarness.run(backend, providerTimeout: .milliseconds(1500)) { (api: APIHarness) async throws in
             try await api.withSimulator { simulator in
                 let id = try await Self.connect(api, simulator)
                 let secret = try #require(simulator.telegramWebhook(token: Self.token)).secret
@@ -121,7 +121,7 @@ struct TelegramChannelTests {
                 #expect(try await api.messageState(limitedId).status == "sent")
 
                 // A hanging provider: the attempt times out and is retried with backoff.
-                simulator.inject(.hang(seconds: 2), into: .telegram)
+                simulator.inject(.hang(seconds: 5), into: .telegram)
                 let hung = try await api.send(ana, ["channelId": id, "text": "Are you there?"])
                 let hungId = try #require(((hung.json["message"] as? [String: Any])?["id"] as? NSNumber)?.int64Value)
                 try await worker.runOnce()
