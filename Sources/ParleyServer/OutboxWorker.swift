@@ -42,24 +42,31 @@ public struct OutboxWorker: Service {
     public func runOnce() async throws -> Int {
         let jobs = try await services.outbox.claim(limit: batchSize, now: services.clock.now())
         guard !jobs.isEmpty else { return 0 }
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        await withTaskGroup(of: Void.self) { group in
             var running = 0
             for job in jobs {
                 if running >= concurrency {
-                    try await group.next()
+                    await group.next()
                     running -= 1
                 }
-                group.addTask { try await deliver(job) }
+                group.addTask { await deliver(job) }
                 running += 1
             }
-            try await group.waitForAll()
+            await group.waitForAll()
         }
         return jobs.count
     }
 
-    func deliver(_ job: OutboxJob) async throws {
+    /// Never throws: one job's failure must not cancel the others mid-send. A job whose outcome
+    /// cannot be written stays leased and is found unfinished when the lease ends.
+    func deliver(_ job: OutboxJob) async {
         let outcome = await attempt(job)
-        try await services.outbox.conclude(job, outcome: outcome, at: services.clock.now())
+        do {
+            try await services.outbox.conclude(job, outcome: outcome, at: services.clock.now())
+        } catch {
+            services.logger.error("could not record a delivery outcome", metadata: ["message": "\(job.messageId)", "error": "\(String(reflecting: error))"])
+            return
+        }
         switch outcome {
         case .sent: services.count("messages_sent", help: "Messages the provider accepted")
         case .failed(let reason, _, _): services.count("messages_failed", help: "Messages that failed", labels: [("reason", reason)])
@@ -68,8 +75,14 @@ public struct OutboxWorker: Service {
     }
 
     func attempt(_ job: OutboxJob) async -> DeliveryOutcome {
-        guard let stored = try? await services.channels.providerConfig(channelId: job.channelId),
-              let adapter = services.channelRuntime.adapters[stored.kind] else {
+        let found: ChannelRepository.ProviderConfig?
+        do {
+            found = try await services.channels.providerConfig(channelId: job.channelId)
+        } catch {
+            // The database, not the message, is at fault: try again later.
+            return .retry(after: nil, detail: "channel lookup failed: \(error)")
+        }
+        guard let stored = found, let adapter = services.channelRuntime.adapters[stored.kind] else {
             return .failed(reason: FailureReason.misconfigured.rawValue, code: nil, text: "the channel has no delivery adapter")
         }
         if job.previousAttemptUnfinished && !adapter.deduplicatesByKey {
