@@ -80,6 +80,7 @@ enum OpenAPIDocument {
         ("Error", Schema.object([
             ("error", Schema.object([("code", Schema.string), ("message", Schema.string), ("field", Schema.nullableString)], required: ["code", "message"])),
         ], required: ["error"])),
+        ("OpenAPIDocument", ["type": "object", "description": "an OpenAPI 3.1 document"]),
         ("Health", Schema.object([("status", Schema.string), ("database", Schema.string)], required: ["status", "database"])),
         ("LoginRequest", Schema.object([("email", Schema.string), ("password", Schema.string)], required: ["email", "password"])),
         ("LoginResponse", Schema.object([("token", Schema.string), ("expiresAt", Schema.nullableDateTime), ("user", Schema.ref("User"))],

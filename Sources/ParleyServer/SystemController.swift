@@ -21,7 +21,7 @@ struct SystemController {
     /// Registered last, so that the document describes every route, itself included.
     func registerOpenAPI(_ api: APIRoutes, version: String) {
         var routes = api.documented
-        let doc = RouteDoc(summary: "This API description (OpenAPI 3.1)", tag: "system", authenticated: false, response: "openapi", responseMediaType: "application/json")
+        let doc = RouteDoc(summary: "This API description (OpenAPI 3.1)", tag: "system", authenticated: false, response: "OpenAPIDocument")
         routes.append((.get, "/openapi.json", doc))
         let body = (try? JSONEncoder.api.encode(OpenAPIDocument.build(routes: routes, version: version))) ?? Data("{}".utf8)
         let bytes = ByteBuffer(bytes: body)
