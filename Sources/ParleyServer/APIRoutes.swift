@@ -27,6 +27,8 @@ struct RouteDoc: Sendable {
     /// Component schema name of the success response, or a raw media type description.
     var response: String? = nil
     var status = 200
+    /// A second success status answered with the same body (e.g. 200 when nothing was created).
+    var alternateStatus: Int? = nil
     var responseMediaType = "application/json"
     var query: [QueryParameter] = []
     /// Error statuses worth naming beyond 400/401.

@@ -41,7 +41,7 @@ struct AuthController {
 
     func register(_ api: APIRoutes) {
         api.add(.post, "/api/v1/auth/login", RouteDoc(summary: "Log in with email and password", tag: "auth", authenticated: false,
-                                                      body: "LoginRequest", response: "LoginResponse", errors: [429]), handler: login)
+                                                      body: "LoginRequest", response: "LoginResponse", errors: [401, 429]), handler: login)
         api.add(.post, "/api/v1/auth/logout", RouteDoc(summary: "Revoke the token used for this request", tag: "auth", status: 204), handler: logout)
         api.add(.get, "/api/v1/me", RouteDoc(summary: "The caller and their workspace", tag: "auth", response: "Me"), handler: me)
         api.add(.get, "/api/v1/tokens", RouteDoc(summary: "The caller's tokens (without their secrets)", tag: "auth", response: "TokenPage"), handler: listTokens)

@@ -30,10 +30,10 @@ struct ChannelsController {
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
-            name = try container.decodeIfPresent(String.self, forKey: .name)
-            credentials = try container.decodeIfPresent([String: String].self, forKey: .credentials)
+            name = try container.decodeUnlessNull(String.self, forKey: .name)
+            credentials = try container.decodeUnlessNull([String: String].self, forKey: .credentials)
             apiBaseUrl = try container.decodeIfPresent(String.self, forKey: .apiBaseUrl)
-            commercialTermsAccepted = try container.decodeIfPresent(Bool.self, forKey: .commercialTermsAccepted)
+            commercialTermsAccepted = try container.decodeUnlessNull(Bool.self, forKey: .commercialTermsAccepted)
             clearsApiBaseUrl = container.contains(.apiBaseUrl) && apiBaseUrl == nil
         }
     }

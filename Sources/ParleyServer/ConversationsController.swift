@@ -90,7 +90,7 @@ struct ConversationsController {
         api.add(.get, "/api/v1/contacts/{id}/conversation", RouteDoc(summary: "The contact's latest conversation", tag: "inbox", response: "Conversation", errors: [404]),
                 handler: current)
         api.add(.post, "/api/v1/contacts/{id}/conversation/open", RouteDoc(summary: "Open a conversation (200 with the open one if there is one)", tag: "inbox",
-                                                                           response: "Conversation", status: 201, errors: [404]), handler: open)
+                                                                           response: "Conversation", status: 201, alternateStatus: 200, errors: [404]), handler: open)
         api.add(.post, "/api/v1/contacts/{id}/conversation/close", RouteDoc(summary: "Close the open conversation with a closing note per the workspace's mode",
                                                                             tag: "inbox", body: "CloseRequest", response: "Conversation", errors: [404, 409, 422]), handler: close)
         api.add(.put, "/api/v1/contacts/{id}/conversation/assignee", RouteDoc(summary: "Assign (userId) or unassign (null) the open conversation", tag: "inbox",

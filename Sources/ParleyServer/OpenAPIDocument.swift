@@ -51,11 +51,13 @@ enum OpenAPIDocument {
             pairs.append(("requestBody", ["required": true, "content": ["application/json": ["schema": Schema.ref(body)]]]))
         }
         var responses: [(String, JSONValue)] = []
-        if let response = doc.response {
-            let schema: JSONValue = doc.responseMediaType == "application/json" ? Schema.ref(response) : ["type": "string"]
-            responses.append((String(doc.status), ["description": "success", "content": [.init(doc.responseMediaType): ["schema": schema]]]))
-        } else {
-            responses.append((String(doc.status), ["description": "success"]))
+        for status in [doc.status] + (doc.alternateStatus.map { [$0] } ?? []) {
+            if let response = doc.response {
+                let schema: JSONValue = doc.responseMediaType == "application/json" ? Schema.ref(response) : ["type": "string"]
+                responses.append((String(status), ["description": "success", "content": [.init(doc.responseMediaType): ["schema": schema]]]))
+            } else {
+                responses.append((String(status), ["description": "success"]))
+            }
         }
         var errorStatuses: [Int] = []
         if doc.body != nil || doc.bodyMediaType != nil || !doc.query.isEmpty { errorStatuses.append(400) }

@@ -132,3 +132,15 @@ struct Page<Item: Encodable & Sendable>: Encodable, Sendable {
         case items, nextCursor
     }
 }
+
+extension KeyedDecodingContainer {
+    /// A field that may be left out but not sent as null (null would read as "unchanged" and
+    /// hide a client's mistake).
+    func decodeUnlessNull<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
+        guard contains(key) else { return nil }
+        if try decodeNil(forKey: key) {
+            throw DecodingError.valueNotFound(type, .init(codingPath: codingPath + [key], debugDescription: "null is not allowed"))
+        }
+        return try decode(type, forKey: key)
+    }
+}

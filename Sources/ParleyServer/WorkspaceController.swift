@@ -13,6 +13,18 @@ struct WorkspaceController {
         let closingCategories: [String]?
         let closingLogic: Choice<ClosingLogic>?
         let agentsSeeAll: Bool?
+
+        enum CodingKeys: String, CodingKey {
+            case closingNoteMode, closingCategories, closingLogic, agentsSeeAll
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            closingNoteMode = try container.decodeUnlessNull(Choice<ClosingNoteMode>.self, forKey: .closingNoteMode)
+            closingCategories = try container.decodeUnlessNull([String].self, forKey: .closingCategories)
+            closingLogic = try container.decodeUnlessNull(Choice<ClosingLogic>.self, forKey: .closingLogic)
+            agentsSeeAll = try container.decodeUnlessNull(Bool.self, forKey: .agentsSeeAll)
+        }
     }
 
 

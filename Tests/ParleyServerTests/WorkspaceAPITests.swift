@@ -28,7 +28,8 @@ struct WorkspaceAPITests {
             #expect(patched.json["closingCategories"] as? [String] == ["Sale", "Support"])
             #expect(patched.json["agentsSeeAll"] as? Bool == true)
 
-            for bad: [String: Any] in [["closingLogic": "forget"], ["closingCategories": ["a", "A"]], ["closingCategories": [""]], ["agentsSeeAll": "yes"]] {
+            for bad: [String: Any] in [["closingLogic": "forget"], ["closingCategories": ["a", "A"]], ["closingCategories": [""]], ["agentsSeeAll": "yes"],
+                                       ["closingCategories": NSNull()], ["closingLogic": NSNull()], ["agentsSeeAll": NSNull()]] {
                 let reply = try await api.send(.patch, "/api/v1/workspace/settings", json: bad)
                 #expect(reply.status == .badRequest, "\(bad)")
             }
