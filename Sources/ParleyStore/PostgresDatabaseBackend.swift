@@ -55,6 +55,9 @@ public final class PostgresDatabaseBackend: Database {
     public static func open(url: String, logger: Logger) async throws -> PostgresDatabaseBackend {
         let client = PostgresClient(configuration: try configuration(url: url), backgroundLogger: logger)
         let runTask = Task { await client.run() }
+        // Let the client's run loop start before the first lease (otherwise it warns that
+        // run() has not been called yet).
+        try? await Task.sleep(for: .milliseconds(20))
         let backend = PostgresDatabaseBackend(client: client, runTask: runTask, logger: logger)
         do {
             // Fail at start rather than on the first request when the server is unreachable.
