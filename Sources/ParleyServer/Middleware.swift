@@ -60,7 +60,7 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
             let code = error.status == .notFound ? "not_found" : "http_\(error.status.code)"
             throw APIError(error.status, code: code, message: error.status == .notFound ? "no route for \(request.method.rawValue) \(request.uri.path)" : error.status.reasonPhrase)
         } catch {
-            context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: error))"])
+            context.logger.error("unhandled error", metadata: ["error": "\(loggableDescription(of: error))"])
             record(request, context: context, status: .internalServerError, start: start)
             throw APIError(.internalServerError, code: "internal_error", message: "the server could not complete the request")
         }

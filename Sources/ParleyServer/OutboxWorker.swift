@@ -28,7 +28,7 @@ public struct OutboxWorker: Service {
             do {
                 handled = try await runOnce()
             } catch {
-                services.logger.error("outbox round failed", metadata: ["error": "\(String(reflecting: error))"])
+                services.logger.error("outbox round failed", metadata: ["error": "\(loggableDescription(of: error))"])
                 handled = 0
             }
             if handled < batchSize {
@@ -64,7 +64,7 @@ public struct OutboxWorker: Service {
         do {
             try await services.outbox.conclude(job, outcome: outcome, at: services.clock.now())
         } catch {
-            services.logger.error("could not record a delivery outcome", metadata: ["message": "\(job.messageId)", "error": "\(String(reflecting: error))"])
+            services.logger.error("could not record a delivery outcome", metadata: ["message": "\(job.messageId)", "error": "\(loggableDescription(of: error))"])
             return
         }
         switch outcome {

@@ -35,7 +35,7 @@ struct SystemController {
             try await services.database.read { db in try await db.raw("SELECT 1 AS ok").run() }
             return JSONResponse(Health(status: "ok", database: "ok"))
         } catch {
-            context.logger.error("health check failed", metadata: ["error": "\(String(reflecting: error))"])
+            context.logger.error("health check failed", metadata: ["error": "\(loggableDescription(of: error))"])
             return JSONResponse(Health(status: "unavailable", database: "unreachable"), status: .serviceUnavailable)
         }
     }

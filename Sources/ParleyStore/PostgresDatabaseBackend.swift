@@ -97,3 +97,14 @@ public final class PostgresDatabaseBackend: Database {
         _ = await runTask.value
     }
 }
+
+/// Describes an error for the logs without the statement's bound values, which can hold
+/// credentials: PostgreSQL errors by their SQLSTATE and server message only.
+public func loggableDescription(of error: any Error) -> String {
+    if let error = error as? PSQLError {
+        let state = error.serverInfo?[.sqlState] ?? "-"
+        let message = error.serverInfo?[.message] ?? "\(error.code)"
+        return "PostgreSQL error \(state): \(message)"
+    }
+    return String(describing: error)
+}
