@@ -65,22 +65,10 @@ public struct OutboundSender: Sendable {
             } catch ConversationError.contactNotFound {
                 throw OutboundError.contactNotFound
             }
-            let channelQuery: SQLQueryString = """
-                SELECT kind, viber_month, viber_month_count, commercial_terms_accepted FROM channels
-                WHERE id = \(bind: request.channelId) AND workspace_id = \(bind: request.workspaceId)
-                """
-            guard var channelRow = try await db.raw(channelQuery).first() else { throw OutboundError.unknownChannel }
-            let kind = try channelRow.decodeEnum(column: "kind", as: ChannelKind.self)
-            if kind == .viber, !facts.forUpdate.isEmpty {
-                // Viber's monthly count is per channel: sends to different contacts race on it.
-                channelRow = try await db.raw("\(channelQuery) \(unsafeRaw: facts.forUpdate)").first().required("channel")
-            }
-            guard let identityRow = try await db.raw("""
-                SELECT id, external_id, last_inbound_at, outbound_since_inbound FROM contact_identities
-                WHERE contact_id = \(bind: request.contactId) AND channel_id = \(bind: request.channelId)
-                ORDER BY CASE WHEN last_inbound_at IS NULL THEN 1 ELSE 0 END, last_inbound_at DESC, id LIMIT 1
-                """).first() else { throw OutboundError.noIdentity(kind) }
-            let identityId = try identityRow.decode(column: "id", as: Int64.self)
+            let thread = try await Self.thread(on: db, contactId: request.contactId, channelId: request.channelId, workspaceId: request.workspaceId,
+                                               lockCounters: facts.forUpdate.isEmpty ? nil : facts.forUpdate, sender: request.sender, at: now)
+            let kind = thread.input.channel
+            let identityId = thread.identityId
 
             // What is being sent, with a template checked and rendered.
             var instructions: DeliveryInstructions
@@ -118,15 +106,8 @@ public struct OutboundSender: Sendable {
                 }
             }
 
-            let input = PolicyInput(
-                channel: kind,
-                lastInboundAt: try identityRow.decodeOptionalDate(column: "last_inbound_at"),
-                outboundSinceInbound: try identityRow.decode(column: "outbound_since_inbound", as: Int64.self),
-                now: now, sender: request.sender, content: requested,
-                viberMonth: try channelRow.decode(column: "viber_month", as: String?.self),
-                viberMonthCount: try channelRow.decode(column: "viber_month_count", as: Int64.self),
-                commercialTermsAccepted: try channelRow.decodeBool(column: "commercial_terms_accepted")
-            )
+            var input = thread.input
+            input.content = requested
             let plan: SendPlan
             switch WindowPolicy.decide(input) {
             case .refused(let refusal): throw OutboundError.refused(refusal)
@@ -206,25 +187,41 @@ public struct OutboundSender: Sendable {
             guard try await db.raw("SELECT id FROM contacts WHERE id = \(bind: contactId) AND workspace_id = \(bind: workspaceId)").first() != nil else {
                 throw OutboundError.contactNotFound
             }
-            guard let channelRow = try await db.raw("""
-                SELECT kind, viber_month, viber_month_count, commercial_terms_accepted FROM channels
-                WHERE id = \(bind: channelId) AND workspace_id = \(bind: workspaceId)
-                """).first() else { throw OutboundError.unknownChannel }
-            let kind = try channelRow.decodeEnum(column: "kind", as: ChannelKind.self)
-            guard let identityRow = try await db.raw("""
-                SELECT last_inbound_at, outbound_since_inbound FROM contact_identities
-                WHERE contact_id = \(bind: contactId) AND channel_id = \(bind: channelId)
-                ORDER BY CASE WHEN last_inbound_at IS NULL THEN 1 ELSE 0 END, last_inbound_at DESC, id LIMIT 1
-                """).first() else { throw OutboundError.noIdentity(kind) }
-            return ComposerState.evaluate(PolicyInput(
-                channel: kind,
-                lastInboundAt: try identityRow.decodeOptionalDate(column: "last_inbound_at"),
-                outboundSinceInbound: try identityRow.decode(column: "outbound_since_inbound", as: Int64.self),
-                now: now, sender: sender,
-                viberMonth: try channelRow.decode(column: "viber_month", as: String?.self),
-                viberMonthCount: try channelRow.decode(column: "viber_month_count", as: Int64.self),
-                commercialTermsAccepted: try channelRow.decodeBool(column: "commercial_terms_accepted")
-            ))
+            let thread = try await Self.thread(on: db, contactId: contactId, channelId: channelId, workspaceId: workspaceId,
+                                               lockCounters: nil, sender: sender, at: now)
+            return ComposerState.evaluate(thread.input)
         }
+    }
+
+    /// The channel and the contact's identity on it (the one that wrote last), as the policy's
+    /// input. With `lockCounters` (PostgreSQL's `FOR UPDATE`) a Viber channel's row is locked,
+    /// since sends to different contacts race on its monthly count.
+    static func thread(
+        on db: any SQLDatabase, contactId: Int64, channelId: Int64, workspaceId: Int64, lockCounters: String?, sender: SenderKind, at now: Date
+    ) async throws -> (identityId: Int64, input: PolicyInput) {
+        let channelQuery: SQLQueryString = """
+            SELECT kind, viber_month, viber_month_count, commercial_terms_accepted FROM channels
+            WHERE id = \(bind: channelId) AND workspace_id = \(bind: workspaceId)
+            """
+        guard var channelRow = try await db.raw(channelQuery).first() else { throw OutboundError.unknownChannel }
+        let kind = try channelRow.decodeEnum(column: "kind", as: ChannelKind.self)
+        if kind == .viber, let lock = lockCounters {
+            channelRow = try await db.raw("\(channelQuery) \(unsafeRaw: lock)").first().required("channel")
+        }
+        guard let identityRow = try await db.raw("""
+            SELECT id, last_inbound_at, outbound_since_inbound FROM contact_identities
+            WHERE contact_id = \(bind: contactId) AND channel_id = \(bind: channelId)
+            ORDER BY CASE WHEN last_inbound_at IS NULL THEN 1 ELSE 0 END, last_inbound_at DESC, id LIMIT 1
+            """).first() else { throw OutboundError.noIdentity(kind) }
+        let input = PolicyInput(
+            channel: kind,
+            lastInboundAt: try identityRow.decodeOptionalDate(column: "last_inbound_at"),
+            outboundSinceInbound: try identityRow.decode(column: "outbound_since_inbound", as: Int64.self),
+            now: now, sender: sender,
+            viberMonth: try channelRow.decode(column: "viber_month", as: String?.self),
+            viberMonthCount: try channelRow.decode(column: "viber_month_count", as: Int64.self),
+            commercialTermsAccepted: try channelRow.decodeBool(column: "commercial_terms_accepted")
+        )
+        return (try identityRow.decode(column: "id", as: Int64.self), input)
     }
 }
