@@ -83,9 +83,7 @@ struct ChannelsController {
         let limit = try Limit.parse(request.uri.queryParameters.get("limit"))
         let after = try Cursor.decode(request.uri.queryParameters.get("cursor"), count: 1)?.first
         let channels = try await services.channels.list(workspaceId: identity.user.workspaceId, afterId: after, limit: limit + 1)
-        let items = Array(channels.prefix(limit))
-        let next = channels.count > limit ? items.last.map { Cursor.encode([$0.id]) } : nil
-        return JSONResponse(Page(items: items.map(present), nextCursor: next))
+        return JSONResponse(Page(rows: channels, limit: limit, item: present, cursor: { [$0.id] }))
     }
 
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<ChannelResponse> {

@@ -124,9 +124,7 @@ struct ContactsController {
         let before = try Cursor.decode(request.uri.queryParameters.get("cursor"), count: 1)?.first
         let query = request.uri.queryParameters.get("q").flatMap(ContactSearchQuery.init)
         let contacts = try await services.contacts.list(workspaceId: identity.user.workspaceId, query: query, beforeId: before, limit: limit + 1)
-        let items = Array(contacts.prefix(limit))
-        let next = contacts.count > limit ? items.last.map { Cursor.encode([$0.id]) } : nil
-        return JSONResponse(Page(items: items.map(ContactResponse.init), nextCursor: next))
+        return JSONResponse(Page(rows: contacts, limit: limit, item: ContactResponse.init, cursor: { [$0.id] }))
     }
 
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<ContactResponse> {

@@ -133,7 +133,7 @@ struct ConversationsController {
         )
         let rows = try await services.inbox.list(query)
         let now = services.clock.now()
-        let items = rows.prefix(limit).map { row in
+        let page = Page(rows: rows, limit: limit, item: { row in
             Row(
                 conversationId: row.conversation.id,
                 contact: Reference(id: row.conversation.contactId, name: row.contactName),
@@ -149,9 +149,8 @@ struct ConversationsController {
                 openedAt: row.conversation.openedAt,
                 closedAt: row.conversation.closedAt
             )
-        }
-        let next = rows.count > limit ? rows.prefix(limit).last.map { Cursor.encode([sortIndex, $0.sortKey, $0.conversation.id]) } : nil
-        return JSONResponse(Page(items: Array(items), nextCursor: next))
+        }, cursor: { [sortIndex, $0.sortKey, $0.conversation.id] })
+        return JSONResponse(page)
     }
 
     static func integer(_ raw: String?, name: String) throws -> Int64? {
@@ -224,8 +223,7 @@ struct ConversationsController {
         guard try await services.contacts.find(id: id, workspaceId: identity.user.workspaceId) != nil else { throw APIError.notFound("contact") }
         let entries = try await services.timeline.page(contactId: id, workspaceId: identity.user.workspaceId,
                                                        before: cursor.map { ($0[0], $0[1], $0[2]) }, limit: limit + 1)
-        let page = entries.prefix(limit)
-        let items = page.map { entry -> TimelineItem in
+        return JSONResponse(Page(rows: entries, limit: limit, item: { entry -> TimelineItem in
             switch entry {
             case .message(let message):
                 return TimelineItem(type: "message", at: message.createdAt, message: message, activity: nil)
@@ -235,9 +233,7 @@ struct ConversationsController {
                                     activity: ActivityView(id: activity.id, conversationId: activity.conversationId, kind: activity.kind,
                                                            actor: actor, details: JSONValue(parsing: activity.details)))
             }
-        }
-        let next = entries.count > limit ? page.last.map { Cursor.encode([$0.createdAt.epochMilliseconds, $0.source, $0.id]) } : nil
-        return JSONResponse(Page(items: Array(items), nextCursor: next))
+        }, cursor: { [$0.createdAt.epochMilliseconds, $0.source, $0.id] }))
     }
 
     /// Maps lifecycle failures to API errors.

@@ -1,5 +1,6 @@
 import HummingbirdBcrypt
 import NIOPosix
+import ParleyStore
 import Synchronization
 
 /// bcrypt on the blocking thread pool, so that hashing never stalls the event loops.
@@ -27,7 +28,7 @@ public struct PasswordHasher: Sendable {
         if let cached = decoy.value.withLock({ $0 }) {
             hash = cached
         } else {
-            hash = try await self.hash(TokenGenerator.random())
+            hash = try await self.hash(TokenRepository.generate())
             decoy.value.withLock { $0 = hash }
         }
         _ = try await verify(password, hash: hash)
@@ -36,11 +37,4 @@ public struct PasswordHasher: Sendable {
 
 private final class DecoyHash: Sendable {
     let value = Mutex<String?>(nil)
-}
-
-enum TokenGenerator {
-    static func random() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<4).map { _ in String(generator.next(), radix: 36) }.joined()
-    }
 }

@@ -144,3 +144,12 @@ extension KeyedDecodingContainer {
         return try decode(type, forKey: key)
     }
 }
+
+extension Page {
+    /// A page from `rows` fetched with one extra row (`limit + 1`): the first `limit` rows, and
+    /// a cursor after the last of them when more follow.
+    init<Row>(rows: [Row], limit: Int, item: (Row) -> Item, cursor: (Row) -> [Int64]) {
+        let page = rows.prefix(limit)
+        self.init(items: page.map(item), nextCursor: rows.count > limit ? page.last.map { Cursor.encode(cursor($0)) } : nil)
+    }
+}

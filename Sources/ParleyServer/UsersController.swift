@@ -30,9 +30,7 @@ struct UsersController {
         let limit = try Limit.parse(request.uri.queryParameters.get("limit"))
         let after = try Cursor.decode(request.uri.queryParameters.get("cursor"), count: 1)?.first
         let users = try await services.users.list(workspaceId: identity.user.workspaceId, afterId: after, limit: limit + 1)
-        let items = Array(users.prefix(limit))
-        let next = users.count > limit ? items.last.map { Cursor.encode([$0.id]) } : nil
-        return JSONResponse(Page(items: items, nextCursor: next))
+        return JSONResponse(Page(rows: users, limit: limit, item: { $0 }, cursor: { [$0.id] }))
     }
 
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<User> {
