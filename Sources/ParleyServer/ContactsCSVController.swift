@@ -34,28 +34,14 @@ struct ContactsCSVController {
     @Sendable func exportCSV(_ request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.requireAdministrator()
         let workspaceId = identity.user.workspaceId
-        let contacts = services.contacts
-        let definitions = try await services.customFields.list(workspaceId: workspaceId)
+        let exporter = ContactExporter(database: services.database)
         let body = ResponseBody { writer in
-            try await writer.write(ByteBuffer(string: Self.line(ContactCSV.header(definitions: definitions))))
-            var before: Int64?
-            while true {
-                let page = try await contacts.list(workspaceId: workspaceId, query: nil, beforeId: before, limit: 500)
-                guard !page.isEmpty else { break }
-                let text = page.map { Self.line(ContactCSV.row($0, definitions: definitions)) }.joined()
-                try await writer.write(ByteBuffer(string: text))
-                before = page.last?.id
-                if page.count < 500 { break }
-            }
+            try await exporter.export(workspaceId: workspaceId) { text in try await writer.write(ByteBuffer(string: text)) }
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: [
             .contentType: "text/csv; charset=utf-8",
             .contentDisposition: "attachment; filename=\"contacts.csv\"",
         ], body: body)
-    }
-
-    static func line(_ fields: [String]) -> String {
-        fields.map(CSVReader.escape).joined(separator: ",") + "\r\n"
     }
 }

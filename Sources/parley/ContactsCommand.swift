@@ -71,16 +71,7 @@ struct ContactsCommand: AsyncParsableCommand {
             }
             try await withServices(database) { services in
                 let workspaceId = try await resolveWorkspace(workspace, services: services)
-                let definitions = try await services.customFields.list(workspaceId: workspaceId)
-                func write(_ fields: [String]) { out.write(Data((fields.map(CSVReader.escape).joined(separator: ",") + "\r\n").utf8)) }
-                write(ContactCSV.header(definitions: definitions))
-                var before: Int64?
-                while true {
-                    let page = try await services.contacts.list(workspaceId: workspaceId, query: nil, beforeId: before, limit: 500)
-                    page.forEach { write(ContactCSV.row($0, definitions: definitions)) }
-                    guard page.count == 500, let last = page.last else { break }
-                    before = last.id
-                }
+                try await ContactExporter(database: services.database).export(workspaceId: workspaceId) { text in out.write(Data(text.utf8)) }
             }
             if output != nil { try out.close() }
         }
