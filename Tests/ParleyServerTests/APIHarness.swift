@@ -33,6 +33,11 @@ struct Reply {
     var items: [[String: Any]] { json["items"] as? [[String: Any]] ?? [] }
 }
 
+/// The id of the message in a send's answer.
+func sentMessageId(_ reply: Reply) throws -> Int64 {
+    try #require(((reply.json["message"] as? [String: Any])?["id"] as? NSNumber)?.int64Value, "\(reply.text)")
+}
+
 /// An in-process Parley on a fresh database, with an owner who can log in.
 struct APIHarness {
     static let ownerEmail = "owner@example.com"
@@ -93,6 +98,12 @@ struct APIHarness {
         let login = try await send(.post, "/api/v1/auth/login", token: "", json: ["email": address, "password": "password-123"])
         let id = try #require((created.json["id"] as? NSNumber)?.int64Value)
         return (id, try #require(login.json["token"] as? String))
+    }
+
+    /// The contact who has an identity with this address.
+    func contact(externalId: String) async throws -> Int64 {
+        let contacts = try await services.contacts.list(workspaceId: 1, query: nil, beforeId: nil, limit: 20)
+        return try #require(contacts.first { $0.identities.contains { $0.externalId == externalId } }).id
     }
 
     /// Runs `body` with a provider simulator on loopback whose clock is the harness's.

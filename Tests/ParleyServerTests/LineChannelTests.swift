@@ -32,9 +32,6 @@ struct LineChannelTests {
         return try #require(contacts.first { $0.identities.contains { $0.externalId == userId } }).id
     }
 
-    static func messageId(_ reply: Reply) throws -> Int64 {
-        try #require(((reply.json["message"] as? [String: Any])?["id"] as? NSNumber)?.int64Value, "\(reply.text)")
-    }
 
     @Test(arguments: TestBackend.all)
     func connectingChecksTheAccessToken(backend: TestBackend) async throws {
@@ -100,7 +97,7 @@ struct LineChannelTests {
                 let worker = OutboxWorker(services: api.services)
 
                 // Exact wire shape, then sent with LINE's request id.
-                let sent = try Self.messageId(try await api.send(ana, ["channelId": id, "text": "¿En qué te ayudo?"]))
+                let sent = try sentMessageId(try await api.send(ana, ["channelId": id, "text": "¿En qué te ayudo?"]))
                 #expect(try await worker.runOnce() == 1)
                 let push = try #require(simulator.requests(.line).last)
                 #expect(push.method == "POST")
@@ -125,7 +122,7 @@ struct LineChannelTests {
 
                 // LINE refuses an address it does not know: failed, not retried.
                 let stranger = try await Self.contact(api, simulator, channel: id, userId: "not-a-line-user")
-                let refused = try Self.messageId(try await api.send(stranger, ["channelId": id, "text": "Hello?"]))
+                let refused = try sentMessageId(try await api.send(stranger, ["channelId": id, "text": "Hello?"]))
                 try await worker.runOnce()
                 #expect(try await api.messageState(refused).status == "failed")
                 #expect(try await api.messageState(refused).reason == "invalid_recipient")
@@ -133,7 +130,7 @@ struct LineChannelTests {
 
                 // 429, then 503: kept pending through the backoff, then sent once with the same retry key.
                 simulator.inject(.status(429, retryAfter: nil), into: .line)
-                let limited = try Self.messageId(try await api.send(ana, ["channelId": id, "text": "After the limit"]))
+                let limited = try sentMessageId(try await api.send(ana, ["channelId": id, "text": "After the limit"]))
                 try await worker.runOnce()
                 #expect(try await api.messageState(limited).status == "pending")
                 simulator.inject(.status(503, retryAfter: nil), into: .line)
@@ -152,7 +149,7 @@ struct LineChannelTests {
                 // A revoked token: failed with authentication_failed.
                 let rotated = try await api.send(.patch, "/api/v1/channels/\(id)", json: ["credentials": ["channelAccessToken": "revoked"]])
                 #expect(rotated.status == .ok)
-                let unauthorized = try Self.messageId(try await api.send(ana, ["channelId": id, "text": "Anyone?"]))
+                let unauthorized = try sentMessageId(try await api.send(ana, ["channelId": id, "text": "Anyone?"]))
                 try await worker.runOnce()
                 #expect(try await api.messageState(unauthorized).status == "failed")
                 #expect(try await api.messageState(unauthorized).reason == "authentication_failed")
@@ -166,7 +163,7 @@ struct LineChannelTests {
             try await api.withSimulator { simulator in
                 let id = try await Self.connect(api, simulator)
                 let ana = try await Self.contact(api, simulator, channel: id, userId: Self.ana)
-                let messageId = try Self.messageId(try await api.send(ana, ["channelId": id, "text": "Once only"]))
+                let messageId = try sentMessageId(try await api.send(ana, ["channelId": id, "text": "Once only"]))
 
                 // A worker claims the message, LINE accepts the push, and the worker dies before recording it.
                 let job = try #require(try await api.services.outbox.claim(limit: 10, now: api.clock.now()).first)

@@ -23,9 +23,6 @@ struct MetaChannelTests {
         return try #require((created.json["id"] as? NSNumber)?.int64Value)
     }
 
-    static func messageId(_ reply: Reply) throws -> Int64 {
-        try #require(((reply.json["message"] as? [String: Any])?["id"] as? NSNumber)?.int64Value)
-    }
 
     @Test(arguments: TestBackend.all)
     func whatsAppHandshakeAndSignatures(backend: TestBackend) async throws {
@@ -87,10 +84,10 @@ struct MetaChannelTests {
                 #expect((templateWire["language"] as? [String: Any])?["code"] as? String == "es_MX")
                 let parameters = ((templateWire["components"] as? [[String: Any]])?.first?["parameters"] as? [[String: Any]])?.compactMap { $0["text"] as? String }
                 #expect(parameters == ["Rosa", "A-7"])
-                let textState = try await api.messageState(try Self.messageId(text))
+                let textState = try await api.messageState(try sentMessageId(text))
                 #expect(textState.status == "sent")
                 #expect(textState.providerId?.hasPrefix("wamid.SIM") == true)
-                #expect(try await api.messageState(try Self.messageId(template)).status == "sent")
+                #expect(try await api.messageState(try sentMessageId(template)).status == "sent")
             }
         }
     }
@@ -110,7 +107,7 @@ struct MetaChannelTests {
                 simulator.contactWrote(.whatsapp, recipient: "5215500000001", at: api.clock.now().addingTimeInterval(-2 * 86_400))
                 let refused = try await api.send(contact, ["channelId": id, "text": "Hello"])
                 try await worker.runOnce()
-                let refusedState = try await api.messageState(try Self.messageId(refused))
+                let refusedState = try await api.messageState(try sentMessageId(refused))
                 #expect(refusedState.status == "failed")
                 #expect(refusedState.reason == "template_required")
 
@@ -118,7 +115,7 @@ struct MetaChannelTests {
                 simulator.contactWrote(.whatsapp, recipient: "5215500000001", at: api.clock.now())
                 simulator.inject(.status(503, retryAfter: nil), into: .whatsapp)
                 let sent = try await api.send(contact, ["channelId": id, "text": "Second try"])
-                let sentId = try Self.messageId(sent)
+                let sentId = try sentMessageId(sent)
                 try await worker.runOnce()
                 #expect(try await api.messageState(sentId).status == "pending")
                 api.clock.advance(by: 3)
@@ -135,10 +132,10 @@ struct MetaChannelTests {
                 // A failed status with 131047 on a sent message maps to the same reason.
                 let third = try await api.send(contact, ["channelId": id, "text": "Third"])
                 try await worker.runOnce()
-                let thirdWamid = try #require(try await api.messageState(try Self.messageId(third)).providerId)
+                let thirdWamid = try #require(try await api.messageState(try sentMessageId(third)).providerId)
                 _ = try await api.webhook(id, simulator.whatsappStatus(messageId: thirdWamid, status: "failed", recipient: "5215500000001", errorCode: 131047,
                                                                        at: api.clock.now(), phoneNumberId: "1055", appSecret: Self.appSecret))
-                let thirdState = try await api.messageState(try Self.messageId(third))
+                let thirdState = try await api.messageState(try sentMessageId(third))
                 #expect(thirdState.status == "failed")
                 #expect(thirdState.reason == "template_required")
             }
@@ -167,13 +164,13 @@ struct MetaChannelTests {
                 #expect(wire.json["messaging_type"] as? String == "MESSAGE_TAG")
                 #expect(wire.json["tag"] as? String == "HUMAN_AGENT")
                 #expect((wire.json["recipient"] as? [String: Any])?["id"] as? String == "PSID-1")
-                #expect(try await api.messageState(try Self.messageId(human)).status == "sent")
+                #expect(try await api.messageState(try sentMessageId(human)).status == "sent")
 
                 // The provider says the window closed (its records say 8 days): 10/2018278 → tag_required.
                 simulator.contactWrote(.messenger, recipient: "PSID-1", at: api.clock.now().addingTimeInterval(-8 * 86_400))
                 let late = try await api.send(contact, ["channelId": id, "text": "Anyone?"])
                 try await worker.runOnce()
-                let lateState = try await api.messageState(try Self.messageId(late))
+                let lateState = try await api.messageState(try sentMessageId(late))
                 #expect(lateState.status == "failed")
                 #expect(lateState.reason == "tag_required")
             }

@@ -36,9 +36,6 @@ struct TwilioChannelTests {
         return try #require(contacts.first { $0.identities.contains { $0.externalId == number && $0.channelId == channel } }).id
     }
 
-    static func messageId(_ reply: Reply) throws -> Int64 {
-        try #require(((reply.json["message"] as? [String: Any])?["id"] as? NSNumber)?.int64Value, "\(reply.text)")
-    }
 
     @Test(arguments: TestBackend.all)
     func connectingChecksTheAccount(backend: TestBackend) async throws {
@@ -108,7 +105,7 @@ struct TwilioChannelTests {
 
                 // Exact wire shape, then sent with Twilio's message SID.
                 let text = "Hi Ana & co: 100% + more ✓"
-                let sent = try Self.messageId(try await api.send(ana, ["channelId": id, "text": text]))
+                let sent = try sentMessageId(try await api.send(ana, ["channelId": id, "text": text]))
                 #expect(try await worker.runOnce() == 1)
                 let request = try #require(simulator.requests(.twilio).last)
                 #expect(request.method == "POST")
@@ -138,7 +135,7 @@ struct TwilioChannelTests {
                 #expect(state.status == "delivered")
 
                 // Undelivered with a carrier code: failed, mapped reason.
-                let second = try Self.messageId(try await api.send(ana, ["channelId": id, "text": "Still there?"]))
+                let second = try sentMessageId(try await api.send(ana, ["channelId": id, "text": "Still there?"]))
                 try await worker.runOnce()
                 let secondSid = try #require(simulator.twilioMessages().last?.sid)
                 _ = try await api.webhook(id, simulator.twilioStatus(sid: secondSid, status: "queued", url: Self.url(id), authToken: Self.authToken))
@@ -149,14 +146,14 @@ struct TwilioChannelTests {
 
                 // The contact replied STOP: Twilio refuses with 21610, failed as blocked, not retried.
                 simulator.unsubscribeTwilioNumber(Self.ana)
-                let stopped = try Self.messageId(try await api.send(ana, ["channelId": id, "text": "Offer!"]))
+                let stopped = try sentMessageId(try await api.send(ana, ["channelId": id, "text": "Offer!"]))
                 try await worker.runOnce()
                 #expect(try await api.messageState(stopped).status == "failed")
                 #expect(try await api.messageState(stopped).reason == "blocked")
 
                 // A sender that is not a phone number: 21211, invalid_recipient.
                 let shortCode = try await Self.contact(api, simulator, channel: id, from: "55501")
-                let invalid = try Self.messageId(try await api.send(shortCode, ["channelId": id, "text": "Hello"]))
+                let invalid = try sentMessageId(try await api.send(shortCode, ["channelId": id, "text": "Hello"]))
                 try await worker.runOnce()
                 #expect(try await api.messageState(invalid).status == "failed")
                 #expect(try await api.messageState(invalid).reason == "invalid_recipient")
@@ -176,7 +173,7 @@ struct TwilioChannelTests {
 
                 // 429 with Retry-After: kept pending until then.
                 simulator.inject(.status(429, retryAfter: 7), into: .twilio)
-                let limited = try Self.messageId(try await api.send(ana, ["channelId": id, "text": "After the limit"]))
+                let limited = try sentMessageId(try await api.send(ana, ["channelId": id, "text": "After the limit"]))
                 try await worker.runOnce()
                 #expect(try await api.messageState(limited).status == "pending")
                 api.clock.advance(by: 6)
@@ -187,7 +184,7 @@ struct TwilioChannelTests {
 
                 // 503: retried after the backoff.
                 simulator.inject(.status(503, retryAfter: nil), into: .twilio)
-                let outage = try Self.messageId(try await api.send(ana, ["channelId": id, "text": "During the outage"]))
+                let outage = try sentMessageId(try await api.send(ana, ["channelId": id, "text": "During the outage"]))
                 try await worker.runOnce()
                 #expect(try await api.messageState(outage).status == "pending")
                 api.clock.advance(by: 2.5)
@@ -207,7 +204,7 @@ struct TwilioChannelTests {
             try await api.withSimulator { simulator in
                 let id = try await Self.connect(api, simulator)
                 let ana = try await Self.contact(api, simulator, channel: id, from: Self.ana)
-                let messageId = try Self.messageId(try await api.send(ana, ["channelId": id, "text": "Once only"]))
+                let messageId = try sentMessageId(try await api.send(ana, ["channelId": id, "text": "Once only"]))
                 // Twilio has no idempotency key: after a crash mid-send the message may exist, so it is not resent.
                 #expect(try await api.services.outbox.claim(limit: 10, now: api.clock.now()).count == 1)
                 api.clock.advance(by: OutboxRepository.lease + 1)

@@ -26,15 +26,7 @@ struct ViberChannelTests {
     }
 
 
-    /// The contact who wrote from `userId`.
-    static func contact(_ api: APIHarness, externalId: String) async throws -> Int64 {
-        let contacts = try await api.services.contacts.list(workspaceId: 1, query: nil, beforeId: nil, limit: 20)
-        return try #require(contacts.first { $0.identities.contains { $0.externalId == externalId } }).id
-    }
 
-    static func messageId(_ reply: Reply) throws -> Int64 {
-        try #require(((reply.json["message"] as? [String: Any])?["id"] as? NSNumber)?.int64Value, "\(reply.text)")
-    }
 
     @Test(arguments: TestBackend.all)
     func connectingRegistersTheWebhookAndItsCheckIsAnswered(backend: TestBackend) async throws {
@@ -111,10 +103,10 @@ struct ViberChannelTests {
                 let id = try await Self.connect(api, simulator)
                 _ = try await api.webhook(id, simulator.viberInbound(from: "u-ana", name: "Ana", token: 77, text: "hi",
                                                                      at: api.clock.now(), authToken: Self.token))
-                let ana = try await Self.contact(api, externalId: "u-ana")
+                let ana = try await api.contact(externalId: "u-ana")
                 let worker = OutboxWorker(services: api.services)
 
-                let messageId = try Self.messageId(try await api.send(ana, ["channelId": id, "text": "¿En qué te ayudo?"]))
+                let messageId = try sentMessageId(try await api.send(ana, ["channelId": id, "text": "¿En qué te ayudo?"]))
                 #expect(try await worker.runOnce() == 1)
                 let request = try #require(simulator.requests(.viber).last)
                 #expect(request.path == "/pa/send_message")
@@ -142,7 +134,7 @@ struct ViberChannelTests {
                 #expect(try await api.messageState(messageId).status == "read")
 
                 // A `failed` callback for a sent message marks it failed.
-                let second = try Self.messageId(try await api.send(ana, ["channelId": id, "text": "Second"]))
+                let second = try sentMessageId(try await api.send(ana, ["channelId": id, "text": "Second"]))
                 try await worker.runOnce()
                 let secondProviderId = try #require(try await api.messageState(second).providerId)
                 _ = try await api.webhook(id, simulator.viberStatus("failed", token: secondProviderId, at: api.clock.now(), authToken: Self.token))
@@ -158,14 +150,14 @@ struct ViberChannelTests {
                 let id = try await Self.connect(api, simulator)
                 _ = try await api.webhook(id, simulator.viberInbound(from: "u-ana", name: "Ana", token: 78, text: "hi",
                                                                      at: api.clock.now(), authToken: Self.token))
-                let ana = try await Self.contact(api, externalId: "u-ana")
+                let ana = try await api.contact(externalId: "u-ana")
                 let worker = OutboxWorker(services: api.services)
 
                 // Parley thinks the session is open; Viber's own record says the contact wrote two
                 // days ago and this month's free chatbot-initiated messages are used up: status 23.
                 simulator.contactWrote(.viber, recipient: "u-ana", at: api.clock.now().addingTimeInterval(-2 * Self.day))
                 simulator.setViberMonthlyUsage(ProviderSimulator.viberFreeMonthlyMessages, authToken: Self.token)
-                let overQuota = try Self.messageId(try await api.send(ana, ["channelId": id, "text": "Over the quota"]))
+                let overQuota = try sentMessageId(try await api.send(ana, ["channelId": id, "text": "Over the quota"]))
                 #expect(try await worker.runOnce() == 1)
                 #expect(try await api.messageState(overQuota).status == "failed")
                 #expect(try await api.messageState(overQuota).reason == "viber_quota_exceeded")
@@ -173,7 +165,7 @@ struct ViberChannelTests {
 
                 for (status, reason) in [(6, "blocked"), (5, "invalid_recipient"), (2, "authentication_failed"), (3, "provider_error")] {
                     simulator.failNextViberSends(status: status)
-                    let message = try Self.messageId(try await api.send(ana, ["channelId": id, "text": "Status \(status)"]))
+                    let message = try sentMessageId(try await api.send(ana, ["channelId": id, "text": "Status \(status)"]))
                     try await worker.runOnce()
                     #expect(try await api.messageState(message).status == "failed", "status \(status)")
                     #expect(try await api.messageState(message).reason == reason, "status \(status)")
@@ -190,13 +182,13 @@ struct ViberChannelTests {
                 let id = try await Self.connect(api, simulator)
                 _ = try await api.webhook(id, simulator.viberInbound(from: "u-ana", name: "Ana", token: 79, text: "hi",
                                                                      at: api.clock.now(), authToken: Self.token))
-                let ana = try await Self.contact(api, externalId: "u-ana")
+                let ana = try await api.contact(externalId: "u-ana")
                 let worker = OutboxWorker(services: api.services)
 
                 // HTTP 503, then Viber's own "tooManyRequests" (status 12 in an HTTP 200).
                 simulator.inject(.status(503, retryAfter: nil), into: .viber)
                 simulator.failNextViberSends(status: 12)
-                let message = try Self.messageId(try await api.send(ana, ["channelId": id, "text": "Eventually"]))
+                let message = try sentMessageId(try await api.send(ana, ["channelId": id, "text": "Eventually"]))
                 try await worker.runOnce()
                 #expect(try await api.messageState(message).status == "pending")
                 #expect(try await worker.runOnce() == 0)

@@ -40,14 +40,7 @@ struct WeChatChannelTests {
         }
     }
 
-    static func contact(_ api: APIHarness, externalId: String) async throws -> Int64 {
-        let contacts = try await api.services.contacts.list(workspaceId: 1, query: nil, beforeId: nil, limit: 20)
-        return try #require(contacts.first { $0.identities.contains { $0.externalId == externalId } }).id
-    }
 
-    static func messageId(_ reply: Reply) throws -> Int64 {
-        try #require(((reply.json["message"] as? [String: Any])?["id"] as? NSNumber)?.int64Value, "\(reply.text)")
-    }
 
     static func sends(_ simulator: ProviderSimulator) -> [ProviderSimulator.Recorded] {
         simulator.requests(.wechat).filter { $0.path == "/cgi-bin/message/custom/send" }
@@ -181,10 +174,10 @@ struct WeChatChannelTests {
             try await api.withSimulator { simulator in
                 let id = try await Self.connect(api, simulator)
                 _ = try await Self.webhook(api, id, simulator.wechatInbound(openId: "oAna", text: "hi", msgId: 10, at: api.clock.now(), token: Self.token))
-                let ana = try await Self.contact(api, externalId: "oAna")
+                let ana = try await api.contact(externalId: "oAna")
                 let worker = OutboxWorker(services: api.services)
 
-                let messageId = try Self.messageId(try await api.send(ana, ["channelId": id, "text": "¿En qué te ayudo?"]))
+                let messageId = try sentMessageId(try await api.send(ana, ["channelId": id, "text": "¿En qué te ayudo?"]))
                 #expect(try await worker.runOnce() == 1)
                 let request = try #require(Self.sends(simulator).last)
                 #expect(request.method == "POST")
@@ -199,7 +192,7 @@ struct WeChatChannelTests {
 
                 // WeChat stops accepting the token: 40001, one new token, one resend, sent.
                 simulator.expireWeChatTokens()
-                let afterExpiry = try Self.messageId(try await api.send(ana, ["channelId": id, "text": "After expiry"]))
+                let afterExpiry = try sentMessageId(try await api.send(ana, ["channelId": id, "text": "After expiry"]))
                 #expect(try await worker.runOnce() == 1)
                 #expect(try await api.messageState(afterExpiry).status == "sent")
                 #expect(Self.tokenFetches(simulator) == 2)
@@ -208,7 +201,7 @@ struct WeChatChannelTests {
                 #expect(attempts.first?.query["access_token"] != attempts.last?.query["access_token"])
 
                 // The new token is cached: the next message needs no fetch.
-                let third = try Self.messageId(try await api.send(ana, ["channelId": id, "text": "Third"]))
+                let third = try sentMessageId(try await api.send(ana, ["channelId": id, "text": "Third"]))
                 try await worker.runOnce()
                 #expect(try await api.messageState(third).status == "sent")
                 #expect(Self.tokenFetches(simulator) == 2)
@@ -228,22 +221,22 @@ struct WeChatChannelTests {
 
                 // Parley's window is open, but WeChat's record says the user wrote three days ago: 45015.
                 simulator.contactWrote(.wechat, recipient: "oLate", at: api.clock.now().addingTimeInterval(-3 * Self.day))
-                let late = try Self.messageId(try await api.send(try await Self.contact(api, externalId: "oLate"), ["channelId": id, "text": "Late"]))
+                let late = try sentMessageId(try await api.send(try await api.contact(externalId: "oLate"), ["channelId": id, "text": "Late"]))
                 try await worker.runOnce()
                 #expect(try await api.messageState(late).status == "failed")
                 #expect(try await api.messageState(late).reason == "outside_window")
 
                 // Parley counted nothing yet, but WeChat already counts 20 replies in this window: 45047.
                 simulator.setWeChatMessageCount(20, openId: "oBusy")
-                let busy = try Self.messageId(try await api.send(try await Self.contact(api, externalId: "oBusy"), ["channelId": id, "text": "One more"]))
+                let busy = try sentMessageId(try await api.send(try await api.contact(externalId: "oBusy"), ["channelId": id, "text": "One more"]))
                 try await worker.runOnce()
                 #expect(try await api.messageState(busy).status == "failed")
                 #expect(try await api.messageState(busy).reason == "message_limit")
 
-                let gone = try await Self.contact(api, externalId: "oGone")
+                let gone = try await api.contact(externalId: "oGone")
                 for (code, reason) in [(43004, "blocked"), (40003, "invalid_recipient"), (48002, "provider_error")] {
                     simulator.failNextWeChatSends(errcode: code)
-                    let message = try Self.messageId(try await api.send(gone, ["channelId": id, "text": "Code \(code)"]))
+                    let message = try sentMessageId(try await api.send(gone, ["channelId": id, "text": "Code \(code)"]))
                     try await worker.runOnce()
                     #expect(try await api.messageState(message).status == "failed", "errcode \(code)")
                     #expect(try await api.messageState(message).reason == reason, "errcode \(code)")
@@ -254,7 +247,7 @@ struct WeChatChannelTests {
                 _ = try await Self.webhook(api, id, simulator.wechatInbound(openId: "oOld", text: "hi", msgId: 23,
                                                                             at: api.clock.now().addingTimeInterval(-3 * Self.day), token: Self.token))
                 let sendsBefore = Self.sends(simulator).count
-                let old = try Self.messageId(try await api.send(try await Self.contact(api, externalId: "oOld"), ["channelId": id, "text": "Too late"]))
+                let old = try sentMessageId(try await api.send(try await api.contact(externalId: "oOld"), ["channelId": id, "text": "Too late"]))
                 #expect(try await worker.runOnce() == 0)
                 #expect(try await api.messageState(old).status == "undelivered")
                 #expect(Self.sends(simulator).count == sendsBefore)
@@ -268,14 +261,14 @@ struct WeChatChannelTests {
             try await api.withSimulator { simulator in
                 let id = try await Self.connect(api, simulator)
                 _ = try await Self.webhook(api, id, simulator.wechatInbound(openId: "oAna", text: "hi", msgId: 30, at: api.clock.now(), token: Self.token))
-                let ana = try await Self.contact(api, externalId: "oAna")
+                let ana = try await api.contact(externalId: "oAna")
                 let worker = OutboxWorker(services: api.services)
 
                 // HTTP 502, then "system busy" (-1) and the rate limit (45009) in HTTP 200 answers.
                 simulator.inject(.status(502, retryAfter: nil), into: .wechat)
                 simulator.failNextWeChatSends(errcode: -1)
                 simulator.failNextWeChatSends(errcode: 45009)
-                let message = try Self.messageId(try await api.send(ana, ["channelId": id, "text": "Eventually"]))
+                let message = try sentMessageId(try await api.send(ana, ["channelId": id, "text": "Eventually"]))
                 for wait in [2.5, 4.5, 8.5] {
                     try await worker.runOnce()
                     #expect(try await api.messageState(message).status == "pending")
