@@ -15,8 +15,4 @@ public enum ChannelAdapters {
         ]
         return Dictionary(uniqueKeysWithValues: adapters.map { ($0.kind, $0) })
     }()
-
-    public static func adapter(for kind: ChannelKind) -> (any ChannelAdapter)? {
-        all[kind]
-    }
 }
