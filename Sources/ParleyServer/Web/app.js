@@ -1,0 +1,76 @@
+// Entry point: restores the session, loads what every page shares once (users, channels,
+// workspace settings, counts), opens the realtime stream and starts the router.
+
+import { get, setCsrfToken, whenSignedOut, all } from "./lib/api.js";
+import { getState, setState } from "./lib/store.js";
+import { route, fallback, start, navigate } from "./lib/router.js";
+import * as events from "./lib/events.js";
+import { shell } from "./ui/shell.js";
+import { loginPage } from "./auth/login.js";
+import { setupPage } from "./auth/setup.js";
+import { installShortcuts } from "./ui/shortcuts.js";
+
+/** Called after sign-in or setup with the session body. */
+export async function signedIn(session) {
+  setCsrfToken(session.csrfToken);
+  setState({ session });
+  await loadShared();
+  events.connect();
+}
+
+export function signedOut() {
+  events.disconnect();
+  setCsrfToken(null);
+  setState({ session: null, users: [], channels: [], settings: null, counts: null, selected: null });
+}
+
+async function loadShared() {
+  const [users, channels, settings, counts] = await Promise.all([
+    all("/api/v1/users"), all("/api/v1/channels"), get("/api/v1/workspace/settings"), get("/api/v1/conversations/counts"),
+  ]);
+  setState({
+    users: users.ok ? users.data : [],
+    channels: channels.ok ? channels.data : [],
+    settings: settings.ok ? settings.data : null,
+    counts: counts.ok ? counts.data : null,
+  });
+}
+
+// Pages that need a session render inside the shell; without one they go to /login.
+function guarded(load) {
+  return async (params, query) => {
+    if (!getState().session) return { redirect: "/login" };
+    const page = await load(params, query);
+    return page.redirect ? page : shell(page);
+  };
+}
+
+whenSignedOut(() => {
+  if (!getState().session) return;
+  signedOut();
+  navigate("/login");
+});
+
+events.onEvent((event) => {
+  // Changes to what every page shares: refetch it (it is small and rare).
+  if (event.type.startsWith("channel.")) all("/api/v1/channels").then((r) => r.ok && setState({ channels: r.data }));
+  if (event.type.startsWith("user.")) all("/api/v1/users").then((r) => r.ok && setState({ users: r.data }));
+  if (event.type.startsWith("workspace.")) get("/api/v1/workspace/settings").then((r) => r.ok && setState({ settings: r.data }));
+});
+
+route("/login", async () => (getState().session ? { redirect: "/inbox" } : loginPage()));
+route("/setup", async () => setupPage());
+route("/", async () => ({ redirect: getState().session ? "/inbox" : "/login" }));
+route("/inbox/:contactId?", guarded(async (params) => (await import("./inbox/page.js")).inboxPage(params)));
+route("/contacts", guarded(async (params, query) => (await import("./contacts/page.js")).contactsPage(query)));
+route("/settings/:section?", guarded(async (params) => (await import("./settings/page.js")).settingsPage(params)));
+fallback(guarded(async () => ({ redirect: "/inbox" })));
+
+async function boot() {
+  const session = await get("/api/v1/auth/session", { quiet401: true });
+  if (session.ok) await signedIn(session.data);
+  installShortcuts();
+  await start(document.getElementById("app"));
+}
+
+boot();

@@ -1,0 +1,249 @@
+// The composer, driven by GET /contacts/{id}/composer?channel=: what the window allows now
+// decides between free text, the template picker, the message-tag choice or a notice.
+// The server enforces the same rules; a refused send shows the server's own sentence.
+
+import { h, mount, uid } from "../lib/dom.js";
+import { get, post } from "../lib/api.js";
+import { channelById } from "../lib/store.js";
+import { channelLabel, countdown, duration } from "../lib/format.js";
+import * as events from "../lib/events.js";
+import { loadTemplates, templatePicker } from "./templates.js";
+
+const TAG_LABELS = {
+  CONFIRMED_EVENT_UPDATE: "Confirmed event update",
+  POST_PURCHASE_UPDATE: "Post-purchase update",
+  ACCOUNT_UPDATE: "Account update",
+};
+
+export function composer(contact, initialChannelId, { onSent }) {
+  const identities = contact.identities ?? [];
+  let channelId = identities.some((i) => i.channelId === initialChannelId) ? initialChannelId : pickDefault(identities);
+  let state = null;
+  let mode = "text";
+  let template = null;
+  let tickTimer = null;
+  let lastTyping = 0;
+  let sending = false;
+
+  const textarea = h("textarea", { id: uid("composer"), rows: "3", placeholder: "Write a reply…", "aria-label": "Message", dataset: { shortcut: "reply" } });
+  const sendButton = h("button", { type: "submit", class: "btn btn-primary" }, "Send");
+  const error = h("div", { class: "composer-error alert alert-error", role: "alert", hidden: true });
+  const bar = h("div", { class: "composer-bar" });
+  const notice = h("div", { class: "composer-notice" });
+  const extras = h("div", { class: "composer-extras" });
+  const form = h("form", { class: "composer", "aria-label": "Reply", onsubmit: (e) => { e.preventDefault(); send(); } },
+    bar, notice, extras, textarea,
+    h("div", { class: "composer-actions" }, h("span", { class: "hint" }, h("kbd", null, "Ctrl"), " + ", h("kbd", null, "Enter"), " to send"), sendButton),
+    error);
+
+  form.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) { event.preventDefault(); send(); }
+  });
+  textarea.addEventListener("input", () => {
+    if (Date.now() - lastTyping > 3000) { lastTyping = Date.now(); events.send({ type: "typing", contactId: contact.id, typing: true }); }
+  });
+  textarea.addEventListener("blur", stopTyping);
+
+  function stopTyping() {
+    if (lastTyping) { lastTyping = 0; events.send({ type: "typing", contactId: contact.id, typing: false }); }
+  }
+
+  function showError(message) {
+    error.hidden = !message;
+    error.textContent = message ?? "";
+  }
+
+  async function load() {
+    if (!channelId) {
+      state = null;
+      render();
+      return;
+    }
+    const result = await get(`/api/v1/contacts/${contact.id}/composer?channel=${channelId}`);
+    if (!result.ok) { showError(result.error.message); return; }
+    state = result.data;
+    const allowed = state.allowed;
+    if (!canWrite(state) && allowed.includes("template")) mode = "template";
+    else if (!allowed.includes("template")) mode = "text";
+    template = null;
+    render();
+    if (allowed.includes("template")) {
+      const templates = await loadTemplates(channelId);
+      if (state === result.data) renderExtras(templates);
+    } else renderExtras([]);
+  }
+
+  function render() {
+    clearInterval(tickTimer);
+    const switcher = identities.length > 1
+      ? h("label", { class: "channel-switch" }, h("span", { class: "sr-only" }, "Send on"),
+        h("select", { onchange: (e) => { channelId = Number(e.target.value); showError(null); load(); } },
+          identities.map((i) => h("option", { value: i.channelId, selected: i.channelId === channelId }, channelName(i)))))
+      : h("span", { class: "channel-fixed" }, identities[0] ? channelName(identities[0]) : "No channel");
+    if (!state) {
+      mount(bar, switcher);
+      mount(notice, h("p", { class: "notice notice-block" }, "This contact has no channel identity yet: add one in the contact panel to write to them."));
+      setWritable(false, false);
+      return;
+    }
+    const badge = h("span", { class: "window-badge" });
+    const tick = () => {
+      const view = windowView(state);
+      badge.className = `window-badge window-${view.tone}`;
+      badge.textContent = view.text;
+      if (view.expired) { clearInterval(tickTimer); load(); }
+    };
+    tick();
+    tickTimer = setInterval(tick, 1000);
+    mount(bar, switcher, badge, quota(state, channelId));
+    renderNotice();
+  }
+
+  function renderNotice() {
+    const allowed = state.allowed;
+    const channel = channelLabel(state.channelType);
+    let heading = null;
+    let tone = "info";
+    if (allowed.includes("none") && !state.sendsUndelivered) {
+      heading = state.channelType === "instagram" ? "Wait for the contact to write" : "Nothing can be sent now";
+      tone = "block";
+    } else if (!canWrite(state) && allowed.includes("template")) {
+      heading = `A ${channel} template is required`;
+      tone = "warn";
+    } else if (!canWrite(state) && allowed.includes("tagged_message")) {
+      heading = "A message tag is required";
+      tone = "warn";
+    } else if (state.sendsUndelivered) {
+      heading = "This message will not be delivered";
+      tone = "block";
+    } else if (allowed.includes("chatbot_initiated")) {
+      heading = "Sent as a chatbot-initiated message";
+      tone = "warn";
+    }
+    const tabs = canWrite(state) && allowed.includes("template")
+      ? h("div", { class: "segmented segmented-sm", role: "group", "aria-label": "Message type" },
+        [["text", "Free text"], ["template", "Template"]].map(([key, label]) => h("button", {
+          type: "button", class: ["seg", mode === key && "is-active"], "aria-pressed": String(mode === key),
+          onclick: () => { mode = key; template = null; renderNotice(); loadTemplates(channelId).then(renderExtras); },
+        }, label)))
+      : null;
+    mount(notice,
+      heading || tone !== "info"
+        ? h("div", { class: `notice notice-${tone}`, dataset: { testid: "composer-notice" } }, heading ? h("strong", null, heading) : null, h("p", null, state.reason))
+        : h("p", { class: "notice-quiet", dataset: { testid: "composer-notice" } }, state.reason),
+      tabs);
+  }
+
+  function renderExtras(templates) {
+    const allowed = state.allowed;
+    if (mode === "template" && allowed.includes("template")) {
+      const picker = templatePicker(templates, (choice) => { template = choice; updateSend(); });
+      mount(extras, picker.el);
+      setWritable(false, true);
+    } else if (!canWrite(state) && allowed.includes("tagged_message")) {
+      const tags = state.tags.filter((t) => t !== "HUMAN_AGENT");
+      const id = uid("tag");
+      mount(extras, h("div", { class: "field field-inline" }, h("label", { for: id }, "Message tag"),
+        h("select", { id, name: "tag", required: true, onchange: updateSend },
+          h("option", { value: "" }, "Choose the tag that fits…"),
+          tags.map((t) => h("option", { value: t }, TAG_LABELS[t] ?? t)))));
+      setWritable(true, true);
+    } else {
+      mount(extras);
+      setWritable(canWrite(state), canWrite(state));
+    }
+    updateSend();
+  }
+
+  function setWritable(text, send) {
+    textarea.disabled = !text;
+    textarea.placeholder = text ? "Write a reply…" : mode === "template" ? "Free text is not allowed now: send a template." : "You cannot write to this contact now.";
+    sendButton.disabled = !send;
+  }
+
+  function updateSend() {
+    if (!state) return;
+    if (mode === "template" && state.allowed.includes("template")) sendButton.disabled = sending || !template?.complete;
+    else if (!canWrite(state) && state.allowed.includes("tagged_message")) sendButton.disabled = sending || !extras.querySelector("select")?.value;
+    else sendButton.disabled = sending || !canWrite(state);
+  }
+
+  async function send() {
+    if (sending || sendButton.disabled || !state) return;
+    let body;
+    if (mode === "template" && state.allowed.includes("template")) {
+      if (!template?.complete) { showError("Fill in every parameter of the template."); return; }
+      body = { channelId, template: { name: template.name, language: template.language, parameters: template.parameters } };
+    } else {
+      const text = textarea.value;
+      if (!text.trim()) { textarea.focus(); return; }
+      body = { channelId, text };
+      const tag = extras.querySelector("select[name=tag]")?.value;
+      if (tag) body.tag = tag;
+    }
+    sending = true;
+    updateSend();
+    showError(null);
+    const result = await post(`/api/v1/contacts/${contact.id}/messages`, body);
+    sending = false;
+    if (!result.ok) { showError(result.error.message); updateSend(); return; }
+    stopTyping();
+    textarea.value = "";
+    onSent(result.data.message, result.data.conversation);
+    await load();
+    if (!textarea.disabled) textarea.focus();
+  }
+
+  load();
+  return {
+    el: form,
+    focus() { (textarea.disabled ? form.querySelector("select, input:not([disabled])") : textarea)?.focus(); },
+    reload: load,
+    destroy() { clearInterval(tickTimer); stopTyping(); },
+  };
+}
+
+function canWrite(state) {
+  return state.allowed.includes("free_text") || state.allowed.includes("chatbot_initiated") || state.sendsUndelivered;
+}
+
+function pickDefault(identities) {
+  const sorted = [...identities].sort((a, b) => Date.parse(b.lastInboundAt ?? 0) - Date.parse(a.lastInboundAt ?? 0));
+  return sorted[0]?.channelId ?? null;
+}
+
+function channelName(identity) {
+  const channel = channelById(identity.channelId);
+  return channel ? `${channel.name} · ${channelLabel(identity.channelType)}` : channelLabel(identity.channelType);
+}
+
+/** The badge's text and tone now, with a live countdown while a window is open. */
+function windowView(state) {
+  const now = Date.now();
+  const w = state.window;
+  if (w.status === "none") return { text: "No messaging window", tone: "none" };
+  const closes = w.closesAt ? Date.parse(w.closesAt) : null;
+  if (w.status === "open" && closes) {
+    const left = closes - now;
+    if (left <= 0) return { text: "Window closing…", tone: "closed", expired: true };
+    return { text: `Window open · free text for ${countdown(left)}`, tone: left < 4 * 3600000 ? "warn" : "open" };
+  }
+  const human = state.humanAgentUntil ? Date.parse(state.humanAgentUntil) : null;
+  if (human && human > now && state.allowed.includes("free_text")) {
+    return { text: `Window closed · human agent reply for ${countdown(human - now)}`, tone: "warn", expired: human - now < 1000 };
+  }
+  if (!closes) return { text: "Window closed · the contact has not written", tone: "closed" };
+  return { text: `Window closed ${duration(now - closes)} ago`, tone: "closed" };
+}
+
+function quota(state, channelId) {
+  if (state.channelType === "viber" && state.viberQuotaLeft != null) {
+    const terms = channelById(channelId)?.commercialTermsAccepted;
+    return h("span", { class: ["quota", state.viberQuotaLeft === 0 && "quota-out"] },
+      `${state.viberQuotaLeft.toLocaleString()} free this month`, terms ? " · commercial terms accepted" : " · commercial terms not accepted");
+  }
+  if (state.channelType === "wechat" && state.weChatMessagesLeft != null) {
+    return h("span", { class: ["quota", state.weChatMessagesLeft === 0 && "quota-out"] }, `${state.weChatMessagesLeft} of 20 messages left`);
+  }
+  return null;
+}

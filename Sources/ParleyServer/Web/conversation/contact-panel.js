@@ -1,0 +1,75 @@
+// The contact panel beside a conversation: identities per channel, details, custom fields and
+// tags, all editable in place.
+
+import { h, mount } from "../lib/dom.js";
+import { patch } from "../lib/api.js";
+import { channelById } from "../lib/store.js";
+import { channelLabel, duration } from "../lib/format.js";
+import { avatar, channelIcon } from "../ui/badges.js";
+import { contactForm, customFields } from "../contacts/form.js";
+import { toast } from "../ui/toast.js";
+
+export function contactPanel(initial, { onChanged }) {
+  let contact = initial;
+  let editing = false;
+  const el = h("aside", { class: "contact-panel", "aria-label": "Contact" });
+
+  async function render() {
+    const defs = await customFields();
+    if (editing) {
+      const form = await contactForm(contact, {
+        onSaved: (saved) => { contact = saved; editing = false; onChanged(saved); render(); toast("Contact saved"); },
+        onCancel: () => { editing = false; render(); },
+      });
+      mount(el, h("h2", { class: "panel-title" }, "Edit contact"), form);
+      form.querySelector("input")?.focus();
+      return;
+    }
+    const detail = (label, value) => (value ? [h("dt", null, label), h("dd", null, value)] : null);
+    mount(el,
+      h("div", { class: "panel-head" }, avatar(contact.name, "lg"),
+        h("div", null, h("h2", { class: "panel-name" }, contact.name || "Unnamed contact"),
+          contact.email || contact.phone ? h("p", { class: "panel-sub" }, contact.email ?? contact.phone) : null)),
+      h("section", { class: "panel-section" },
+        h("h3", null, "Channels"),
+        contact.identities.length
+          ? h("ul", { class: "identities" }, contact.identities.map((i) => h("li", null, channelIcon(i.channelType),
+            h("span", { class: "identity-text" },
+              h("span", { class: "identity-name" }, channelById(i.channelId)?.name ?? channelLabel(i.channelType)),
+              h("span", { class: "identity-id" }, i.externalId),
+              i.lastInboundAt ? h("span", { class: "identity-last" }, `wrote ${duration(Date.now() - Date.parse(i.lastInboundAt))} ago`) : null))))
+          : h("p", { class: "muted" }, "No channel yet.")),
+      h("section", { class: "panel-section" }, h("h3", null, "Tags"), tagEditor()),
+      h("section", { class: "panel-section" },
+        h("div", { class: "section-head" }, h("h3", null, "Details"),
+          h("button", { type: "button", class: "btn-ghost btn-sm", onclick: () => { editing = true; render(); } }, "Edit")),
+        h("dl", { class: "details" },
+          detail("Email", contact.email), detail("Phone", contact.phone), detail("Language", contact.language), detail("Country", contact.country),
+          defs.map((d) => {
+            const v = contact.customFields?.[d.key];
+            return detail(d.label, v === true ? "Yes" : v === false ? "No" : v == null ? null : String(v));
+          }))));
+  }
+
+  function tagEditor() {
+    const input = h("input", { type: "text", placeholder: "Add a tag", "aria-label": "Add a tag", autocomplete: "off", class: "tag-input" });
+    const save = async (tags) => {
+      const result = await patch(`/api/v1/contacts/${contact.id}`, { tags });
+      if (!result.ok) { toast(result.error.message, "error"); return; }
+      contact = result.data;
+      onChanged(contact);
+      await render();
+      el.querySelector(".tag-input")?.focus();
+    };
+    input.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && input.value.trim()) { e.preventDefault(); save([...contact.tags, input.value.trim()]); }
+    });
+    return h("div", { class: "tags" },
+      contact.tags.map((t) => h("span", { class: "tag" }, t,
+        h("button", { type: "button", class: "tag-remove", "aria-label": `Remove tag ${t}`, onclick: () => save(contact.tags.filter((x) => x !== t)) }, "×"))),
+      input);
+  }
+
+  render();
+  return { el, update(next) { contact = next; if (!editing) render(); } };
+}

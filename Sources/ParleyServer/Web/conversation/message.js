@@ -1,0 +1,86 @@
+// A timeline entry: a message bubble with its delivery mark, or an activity line.
+
+import { h } from "../lib/dom.js";
+import { clockTime, fullTime, channelLabel } from "../lib/format.js";
+import { channelById, userName } from "../lib/store.js";
+import { channelIcon } from "../ui/badges.js";
+
+const MARKS = {
+  received: null,
+  pending: { glyph: "◷", label: "Sending" },
+  sent: { glyph: "✓", label: "Sent" },
+  delivered: { glyph: "✓✓", label: "Delivered" },
+  read: { glyph: "✓✓", label: "Read" },
+  failed: { glyph: "!", label: "Failed" },
+  undelivered: { glyph: "!", label: "Not delivered" },
+};
+
+// Parley's failure reasons, in words an agent can act on.
+const REASONS = {
+  template_required: "the window is closed and only a template may be sent",
+  tag_required: "the window is closed and a message tag is required",
+  contact_must_reply: "the contact must write first",
+  viber_quota_exceeded: "this month's free Viber messages are used up",
+  message_limit: "the window's message limit is used up",
+  outside_window: "the channel's messaging window is closed",
+  blocked: "the contact blocked this account",
+  invalid_recipient: "the address is not valid on this channel",
+  authentication_failed: "the channel's credentials were refused",
+  rate_limited: "the provider is rate limiting",
+  provider_error: "the provider refused it",
+  retries_exhausted: "the provider could not be reached after several tries",
+  delivery_uncertain: "delivery could not be confirmed, so it was not resent",
+  misconfigured: "the channel is not configured correctly",
+};
+
+export function mark(status) {
+  const m = MARKS[status];
+  if (!m) return null;
+  return h("span", { class: `mark mark-${status}`, dataset: { status }, title: m.label },
+    h("span", { class: "mark-glyph", "aria-hidden": "true" }, m.glyph), h("span", { class: "mark-label" }, m.label));
+}
+
+export function failureText(message) {
+  const reason = REASONS[message.failureReason] ?? (message.failureReason ? message.failureReason.replaceAll("_", " ") : null);
+  const provider = [message.providerErrorCode, message.providerErrorText].filter(Boolean).join(": ");
+  const head = message.status === "undelivered" ? "Recorded but not delivered" : "Not delivered";
+  return `${head}${reason ? `: ${reason}` : ""}${provider ? ` (${provider})` : ""}.`;
+}
+
+export function messageItem(message) {
+  const outbound = message.direction === "outbound";
+  const channel = channelById(message.channelId);
+  const who = outbound
+    ? (message.senderKind === "user" ? userName(message.senderUserId) : message.senderKind === "workflow" ? "Automation" : "Parley")
+    : null;
+  const failed = message.status === "failed" || message.status === "undelivered";
+  const kindLabel = message.contentKind === "template" ? "Template" : message.contentKind === "tagged" ? "Tagged message" : null;
+  return h("li", { class: ["msg", outbound ? "msg-out" : "msg-in", failed && "msg-failed"], dataset: { messageId: message.id } },
+    h("div", { class: "bubble" },
+      kindLabel ? h("span", { class: "bubble-kind" }, kindLabel) : null,
+      h("p", { class: "bubble-text" }, message.text ?? "")),
+    h("div", { class: "msg-meta" },
+      channel ? channelIcon(channel.type) : null,
+      h("span", null, channel ? channel.name : channelLabel("")),
+      who ? h("span", null, who) : null,
+      h("time", { datetime: message.createdAt, title: fullTime(message.providerTimestamp ?? message.createdAt) }, clockTime(message.createdAt)),
+      outbound ? mark(message.status) : null),
+    failed ? h("p", { class: "msg-failure", role: "note" }, failureText(message)) : null);
+}
+
+export function activityItem(activity, at) {
+  const actor = activity.actor?.name;
+  const d = activity.details ?? {};
+  let text;
+  if (activity.kind === "opened") text = actor ? `${actor} opened the conversation` : "Conversation opened";
+  else if (activity.kind === "closed") {
+    text = `${actor ?? "Parley"} closed the conversation${d.unassigned ? " and unassigned it" : ""}`;
+  } else if (activity.kind === "assigned") {
+    const to = d.assigneeId ? userName(d.assigneeId) : null;
+    text = to ? `${actor ? `${actor} assigned` : "Assigned"} to ${to}` : `${actor ?? "Parley"} unassigned the conversation`;
+  } else text = activity.kind;
+  const note = activity.kind === "closed" && (d.category || d.summary)
+    ? h("span", { class: "activity-note" }, [d.category, d.summary].filter(Boolean).join(" — ")) : null;
+  return h("li", { class: ["activity", `activity-${activity.kind}`] },
+    h("span", { class: "activity-text" }, text, " · ", h("time", { datetime: at, title: fullTime(at) }, clockTime(at))), note);
+}
