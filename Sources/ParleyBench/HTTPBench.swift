@@ -31,7 +31,7 @@ struct HTTPBench {
         serverLogger.logLevel = .critical
         let services = Services(configuration: ServerConfiguration(host: "127.0.0.1", port: 0, publicURL: "http://127.0.0.1", bcryptCost: 4),
                                 database: database, logger: serverLogger)
-        let router = buildRouter(services: services)
+        let router = try buildRouter(services: services)
         // The ceiling: the same server answering without touching the database.
         router.get("/bench/hello") { _, _ in "hello" }
         let (ports, portContinuation) = AsyncStream<Int>.makeStream()

@@ -137,6 +137,8 @@ public enum EventType: String, Codable, Sendable, CaseIterable {
     case conversationOpened = "conversation.opened"
     case conversationClosed = "conversation.closed"
     case conversationAssigned = "conversation.assigned"
+    case conversationRead = "conversation.read"
+    case conversationUnread = "conversation.unread"
     case messageCreated = "message.created"
     case messageUpdated = "message.updated"
 }

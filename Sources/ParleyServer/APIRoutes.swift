@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdWebSocket
 
 /// One query parameter of a documented route.
 struct QueryParameter: Sendable {
@@ -54,5 +55,16 @@ final class APIRoutes {
     ) {
         documented.append((method, path, doc))
         router.on(RouterPath(path), method: method, use: handler)
+    }
+
+    /// A GET route that upgrades to a WebSocket when `shouldUpgrade` allows it.
+    func webSocket(
+        _ path: String,
+        _ doc: RouteDoc,
+        shouldUpgrade: @escaping @Sendable (Request, AppRequestContext) async throws -> RouterShouldUpgrade,
+        onUpgrade: @escaping WebSocketDataHandler<WebSocketRouterContext<AppRequestContext>>
+    ) {
+        documented.append((.get, path, doc))
+        router.ws(RouterPath(path), shouldUpgrade: shouldUpgrade, onUpgrade: onUpgrade)
     }
 }

@@ -1,20 +1,32 @@
 import Hummingbird
+import Synchronization
+import HummingbirdWebSocket
 import ParleyCore
 
 /// Who is calling: the authenticated user and the token they presented.
 public struct Identity: Sendable {
     public let user: User
     public let token: APIToken
+    /// The token came from the web inbox's session cookie, not an Authorization header.
+    public var viaCookie = false
+    /// The session cookie's token itself, to derive its CSRF token.
+    var cookieToken: String? = nil
 }
 
 /// The request context of every Parley route.
-public struct AppRequestContext: RequestContext {
+public struct AppRequestContext: RequestContext, WebSocketRequestContext {
     public var coreContext: CoreRequestContextStorage
+    /// Set when a route upgrades the request to a WebSocket (the event stream).
+    public let webSocket: WebSocketHandlerReference<AppRequestContext>
+    /// Who the WebSocket upgrade authenticated (a ticket is used up by then, so the decision is
+    /// carried over rather than made twice). A reference, shared by the context's copies.
+    let streamUser = StreamUserBox()
     /// Set by ``AuthenticationMiddleware`` when a valid bearer token was presented.
     public var identity: Identity?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
+        self.webSocket = .init()
         self.identity = nil
     }
 
@@ -39,5 +51,15 @@ public struct AppRequestContext: RequestContext {
             throw APIError.notFound(what)
         }
         return id
+    }
+}
+
+/// Holds the user an upgrade request authenticated, for its WebSocket handler.
+final class StreamUserBox: Sendable {
+    private let user = Mutex<User?>(nil)
+
+    var value: User? {
+        get { user.withLock { $0 } }
+        set { user.withLock { $0 = newValue } }
     }
 }

@@ -1,4 +1,7 @@
 import Hummingbird
+import HummingbirdCore
+import ServiceLifecycle
+import HummingbirdWebSocket
 import Logging
 import ParleyCore
 import ParleyStore
@@ -6,15 +9,25 @@ import ParleyStore
 /// The version reported by `/openapi.json` and `parley --version`.
 public let parleyVersion = "0.1.0"
 
+/// Builds the router with every route and middleware; the web inbox's files come from
+/// `PARLEY_WEB_DIR` when set, otherwise from the copy built into the server.
+public func buildRouter(services: Services) throws -> Router<AppRequestContext> {
+    try buildRouter(services: services, web: nil)
+}
+
 /// Builds the router with every route and middleware.
-public func buildRouter(services: Services) -> Router<AppRequestContext> {
+func buildRouter(services: Services, web: WebAssetSource?) throws -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestLogMiddleware(registry: services.metrics))
+    router.add(middleware: SecurityHeadersMiddleware())
+    router.add(middleware: WebAppMiddleware(source: try web ?? WebAssetSource.fromEnvironment()))
     router.add(middleware: AuthenticationMiddleware(tokens: services.tokens, clock: services.clock))
     let api = APIRoutes(router: router)
     let system = SystemController(services: services)
     system.register(api)
     AuthController(services: services).register(api)
+    SessionController(services: services).register(api)
+    EventsController(services: services, hub: services.eventHub).register(api)
     UsersController(services: services).register(api)
     WorkspaceController(services: services).register(api)
     ChannelsController(services: services).register(api)
@@ -29,11 +42,15 @@ public func buildRouter(services: Services) -> Router<AppRequestContext> {
 
 /// Builds the Parley application on top of an opened, migrated database, with the outbox
 /// worker running beside the HTTP server.
-public func buildApplication(services: Services, runWorkers: Bool = true) -> some ApplicationProtocol {
-    Application(
-        router: buildRouter(services: services),
+public func buildApplication(services: Services, runWorkers: Bool = true) throws -> some ApplicationProtocol {
+    let router = try buildRouter(services: services)
+    var workers: [any Service] = [RealtimeService(services: services)]
+    if runWorkers { workers.append(OutboxWorker(services: services)) }
+    return Application(
+        router: router,
+        server: .http1WebSocketUpgrade(webSocketRouter: router, configuration: .init(ws: .init(maxFrameSize: 1 << 18))),
         configuration: .init(address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "Parley"),
-        services: runWorkers ? [OutboxWorker(services: services)] : [],
+        services: workers,
         logger: services.logger
     )
 }

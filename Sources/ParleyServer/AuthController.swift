@@ -52,29 +52,39 @@ struct AuthController {
 
     @Sendable func login(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<LoginResponse> {
         let body = try await RequestDecoding.decode(LoginRequest.self, from: request, context: context)
-        let key = SearchNormalization.email(body.email)
+        let session = try await signIn(email: body.email, password: body.password, name: "login")
+        return JSONResponse(LoginResponse(token: session.token, expiresAt: session.expiresAt, user: session.user))
+    }
+
+    /// Checks a password login (throttled per address) and issues a session token.
+    func signIn(email: String, password: String, name: String) async throws -> (token: String, expiresAt: Date, user: User) {
+        let key = SearchNormalization.email(email)
         let now = services.clock.now()
         if let wait = await services.loginThrottle.retryAfter(key, now: now) {
             var error = APIError(.tooManyRequests, code: "too_many_attempts", message: "too many failed logins; try again in \(Int(wait.rounded(.up))) s")
             error.headers[.retryAfter] = String(Int(wait.rounded(.up)))
             throw error
         }
-        let credentials = try await services.users.credentials(email: body.email)
+        let credentials = try await services.users.credentials(email: email)
         var valid = false
         if let credentials {
-            valid = try await services.passwords.verify(body.password, hash: credentials.passwordHash)
+            valid = try await services.passwords.verify(password, hash: credentials.passwordHash)
         } else {
-            try await services.passwords.verifyDecoy(body.password)
+            try await services.passwords.verifyDecoy(password)
         }
         guard let credentials, valid, !credentials.user.disabled else {
             await services.loginThrottle.recordFailure(key, now: now)
             throw APIError(.unauthorized, code: "invalid_credentials", message: "email or password is wrong")
         }
         await services.loginThrottle.recordSuccess(key)
+        return try await issueSession(for: credentials.user, name: name)
+    }
+
+    func issueSession(for user: User, name: String) async throws -> (token: String, expiresAt: Date, user: User) {
+        let now = services.clock.now()
         let expiresAt = now.addingTimeInterval(services.configuration.sessionLifetime)
-        let issued = try await services.tokens.issue(workspaceId: credentials.user.workspaceId, userId: credentials.user.id,
-                                                     kind: .session, name: "login", expiresAt: expiresAt, at: now)
-        return JSONResponse(LoginResponse(token: issued.token, expiresAt: expiresAt, user: credentials.user))
+        let issued = try await services.tokens.issue(workspaceId: user.workspaceId, userId: user.id, kind: .session, name: name, expiresAt: expiresAt, at: now)
+        return (issued.token, expiresAt, user)
     }
 
     @Sendable func logout(_ request: Request, context: AppRequestContext) async throws -> Response {

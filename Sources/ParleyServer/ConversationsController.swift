@@ -7,38 +7,6 @@ import ParleyStore
 struct ConversationsController {
     let services: Services
 
-    struct Reference: Encodable, Sendable {
-        let id: Int64
-        let name: String
-    }
-
-    struct ChannelReference: Encodable, Sendable {
-        let id: Int64
-        let type: ChannelKind
-        let name: String
-    }
-
-    struct LastMessage: Encodable, Sendable {
-        let preview: String
-        let at: Date?
-    }
-
-    /// One inbox row.
-    struct Row: Encodable, Sendable {
-        let conversationId: Int64
-        let contact: Reference
-        let channel: ChannelReference?
-        let lastMessage: LastMessage?
-        let unreadCount: Int64
-        let assignee: Reference?
-        let status: ConversationStatus
-        let window: WindowState
-        let lastActivityAt: Date
-        let waitingSince: Date?
-        let openedAt: Date
-        let closedAt: Date?
-    }
-
     struct CloseBody: Decodable {
         let category: String?
         let summary: String?
@@ -86,7 +54,11 @@ struct ConversationsController {
                 QueryParameter("sort", Schema.enumeration(InboxSort.allCases.map(\.rawValue)), "newest (default), oldest or waiting"),
                 QueryParameter("cursor", Schema.string, "from nextCursor"),
                 QueryParameter("limit", Schema.integer, "1 to 200, default 50"),
+                QueryParameter("closingWithin", Schema.integer,
+                               "Windows closing soon: open conversations whose messaging window closes within this many hours (1 to 168), soonest first"),
             ], errors: [403]), handler: list)
+        api.add(.get, "/api/v1/conversations/counts", RouteDoc(summary: "Open conversations (and how many are unread) in All, Mine and Unassigned",
+                                                              tag: "inbox", response: "InboxCounts"), handler: counts)
         api.add(.get, "/api/v1/contacts/{id}/conversation", RouteDoc(summary: "The contact's latest conversation", tag: "inbox", response: "Conversation", errors: [404]),
                 handler: current)
         api.add(.post, "/api/v1/contacts/{id}/conversation/open", RouteDoc(summary: "Open a conversation (200 with the open one if there is one)", tag: "inbox",
@@ -97,6 +69,8 @@ struct ConversationsController {
                                                                               body: "AssigneeRequest", response: "Conversation", errors: [403, 404, 409, 422]), handler: assign)
         api.add(.post, "/api/v1/contacts/{id}/conversation/read", RouteDoc(summary: "Mark the contact's conversation as read", tag: "inbox", status: 204, errors: [404]),
                 handler: markRead)
+        api.add(.post, "/api/v1/contacts/{id}/conversation/unread", RouteDoc(summary: "Mark the contact's conversation as unread", tag: "inbox", status: 204,
+                                                                             errors: [404]), handler: markUnread)
         api.add(.get, "/api/v1/contacts/{id}/timeline", RouteDoc(summary: "Messages and activity across episodes and channels, newest first", tag: "inbox",
                                                                  response: "TimelinePage",
                                                                  query: [QueryParameter("cursor", Schema.string, "from nextCursor"), QueryParameter("limit", Schema.integer, "1 to 200, default 50")],
@@ -110,7 +84,12 @@ struct ConversationsController {
         let status = try Choice<StatusFilter>.query(params.get("status"), name: "status", default: .open)
         let sort = try Choice<InboxSort>.query(params.get("sort"), name: "sort", default: .newest)
         let limit = try Limit.parse(params.get("limit"))
-        let sortIndex = Int64(InboxSort.allCases.firstIndex(of: sort) ?? 0)
+        let closingWithin = try Self.integer(params.get("closingWithin"), name: "closingWithin")
+        if let hours = closingWithin, !(1...168).contains(hours) {
+            throw APIError.badRequest("query parameter 'closingWithin' must be 1 to 168 hours", field: "closingWithin")
+        }
+        // The closing-soon order has its own cursor space, after the three sorts.
+        let sortIndex = closingWithin == nil ? Int64(InboxSort.allCases.firstIndex(of: sort) ?? 0) : Int64(InboxSort.allCases.count)
         var after: (key: Int64, id: Int64)?
         if let cursor = try Cursor.decode(params.get("cursor"), count: 3) {
             guard cursor[0] == sortIndex else {
@@ -123,7 +102,8 @@ struct ConversationsController {
                 throw APIError.forbidden("agents of this workspace see only the Mine and Unassigned views")
             }
         }
-        let query = InboxQuery(
+        let now = services.clock.now()
+        var query = InboxQuery(
             workspaceId: identity.user.workspaceId, viewerId: identity.user.id, view: view, status: status,
             search: params.get("q").flatMap(ContactSearchQuery.init),
             channelId: try Self.integer(params.get("channel"), name: "channel"),
@@ -131,25 +111,9 @@ struct ConversationsController {
             assigneeId: try Self.integer(params.get("assignee"), name: "assignee"),
             sort: sort, after: after, limit: limit + 1
         )
+        query.closing = closingWithin.map { (now, TimeInterval($0) * 3600) }
         let rows = try await services.inbox.list(query)
-        let now = services.clock.now()
-        let page = Page(rows: rows, limit: limit, item: { row in
-            Row(
-                conversationId: row.conversation.id,
-                contact: Reference(id: row.conversation.contactId, name: row.contactName),
-                channel: zip(row.conversation.channelId, row.channelType).map { ChannelReference(id: $0, type: $1, name: row.channelName ?? "") },
-                lastMessage: row.lastMessagePreview.map { LastMessage(preview: $0, at: row.lastMessageAt) },
-                unreadCount: row.conversation.unreadCount,
-                assignee: zip(row.conversation.assigneeId, row.assigneeName).map { Reference(id: $0, name: $1) },
-                status: row.conversation.status,
-                window: row.channelType.map { MessagingWindow.state(kind: $0, lastInboundAt: row.lastInboundAt, now: now) }
-                    ?? WindowState(status: .none, closesAt: nil),
-                lastActivityAt: row.conversation.lastActivityAt,
-                waitingSince: row.conversation.waitingSince,
-                openedAt: row.conversation.openedAt,
-                closedAt: row.conversation.closedAt
-            )
-        }, cursor: { [sortIndex, $0.sortKey, $0.conversation.id] })
+        let page = Page(rows: rows, limit: limit, item: { Row(row: $0, now: now) }, cursor: { [sortIndex, $0.sortKey, $0.conversation.id] })
         return JSONResponse(page)
     }
 
@@ -209,10 +173,28 @@ struct ConversationsController {
     @Sendable func markRead(_ request: Request, context: AppRequestContext) async throws -> Response {
         let identity = try context.requireIdentity()
         let id = try context.id("id", what: "contact")
-        guard try await services.conversations.markRead(contactId: id, workspaceId: identity.user.workspaceId) else {
+        guard try await services.conversations.markRead(contactId: id, workspaceId: identity.user.workspaceId, actorUserId: identity.user.id,
+                                                         at: services.clock.now()) else {
             throw APIError.notFound("conversation")
         }
         return Response(status: .noContent)
+    }
+
+    @Sendable func markUnread(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let identity = try context.requireIdentity()
+        let id = try context.id("id", what: "contact")
+        guard try await services.conversations.markRead(contactId: id, workspaceId: identity.user.workspaceId, unread: true,
+                                                         actorUserId: identity.user.id, at: services.clock.now()) else {
+            throw APIError.notFound("conversation")
+        }
+        return Response(status: .noContent)
+    }
+
+    @Sendable func counts(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<CountsView> {
+        let identity = try context.requireIdentity()
+        guard let workspace = try await services.workspaces.find(id: identity.user.workspaceId) else { throw APIError.unauthorized }
+        let counts = try await services.inbox.counts(workspaceId: workspace.id)
+        return JSONResponse(CountsView(counts, userId: identity.user.id, seesAll: identity.user.seesAll(workspace.settings)))
     }
 
     @Sendable func timeline(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<TimelineItem>> {

@@ -80,6 +80,16 @@ indirect enum JSONValue: Codable, Sendable, ExpressibleByStringLiteral, Expressi
         guard case .object(let pairs) = self else { return nil }
         return pairs.first { $0.0 == key }?.1
     }
+
+    var int64: Int64? {
+        if case .int(let value) = self { return Int64(value) }
+        return nil
+    }
+
+    var string: String? {
+        if case .string(let value) = self { return value }
+        return nil
+    }
 }
 
 /// Shorthands for JSON Schema fragments.

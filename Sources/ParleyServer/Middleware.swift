@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import ParleyChannels
 import ParleyCore
 import ParleyStore
 import Prometheus
@@ -13,16 +14,28 @@ struct AuthenticationMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
+        let now = clock.now()
         if let header = request.headers[.authorization] {
             let parts = header.split(separator: " ", maxSplits: 1)
             guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw APIError.unauthorized }
-            let now = clock.now()
             guard let found = try await tokens.authenticate(token: String(parts[1]), at: now) else {
                 throw APIError.unauthorized
             }
             context.identity = Identity(user: found.user, token: found.token)
-            context.logger[metadataKey: "user"] = "\(found.user.id)"
-            try await tokens.touch(tokenId: found.token.id, lastUsedAt: found.token.lastUsedAt, at: now)
+        } else if let cookie = request.cookies[SessionCookie.name]?.value, !cookie.isEmpty,
+                  let found = try await tokens.authenticate(token: cookie, at: now) {
+            // A stale cookie is simply no session: the sign-in page must still load.
+            if SessionCookie.needsCSRF(request.method) {
+                let sent = request.headers[SessionCookie.csrfHeader] ?? ""
+                guard constantTimeEquals(sent, SessionCookie.csrfToken(for: cookie)) else {
+                    throw APIError(.forbidden, code: "csrf_failed", message: "this request needs the X-CSRF-Token header of the signed-in session")
+                }
+            }
+            context.identity = Identity(user: found.user, token: found.token, viaCookie: true, cookieToken: cookie)
+        }
+        if let identity = context.identity {
+            context.logger[metadataKey: "user"] = "\(identity.user.id)"
+            try await tokens.touch(tokenId: identity.token.id, lastUsedAt: identity.token.lastUsedAt, at: now)
         }
         return try await next(request, context)
     }

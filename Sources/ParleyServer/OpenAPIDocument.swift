@@ -20,8 +20,12 @@ enum OpenAPIDocument {
                      "description": "Omnichannel customer-messaging inbox. Errors are {\"error\":{\"code\",\"message\",\"field\"}}; lists are {\"items\",\"nextCursor\"}."],
             "paths": .object(paths.map { ($0.0, .object($0.1)) }),
             "components": [
-                "securitySchemes": ["bearer": ["type": "http", "scheme": "bearer"]],
-                "schemas": .object(schemas),
+                "securitySchemes": [
+                    "bearer": ["type": "http", "scheme": "bearer"],
+                    // The web inbox's session; state-changing requests also send X-CSRF-Token.
+                    "session": ["type": "apiKey", "in": "cookie", "name": .string(SessionCookie.name)],
+                ],
+                "schemas": .object(schemas + realtimeSchemas),
             ],
         ]
     }
@@ -41,7 +45,7 @@ enum OpenAPIDocument {
         parameters += doc.query.map { ["name": .string($0.name), "in": "query", "required": false, "schema": $0.schema, "description": .string($0.description)] }
         if !parameters.isEmpty { pairs.append(("parameters", .array(parameters))) }
         if doc.authenticated {
-            pairs.append(("security", [["bearer": []]]))
+            pairs.append(("security", [["bearer": []], ["session": []]]))
         } else {
             pairs.append(("security", []))
         }

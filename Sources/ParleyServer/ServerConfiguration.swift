@@ -9,14 +9,18 @@ public struct ServerConfiguration: Sendable {
     public var bcryptCost: UInt8
     /// How long a login session token lasts.
     public var sessionLifetime: TimeInterval
+    /// How long events are kept for clients to resume from (then pruned).
+    public var eventRetention: TimeInterval
 
     public init(
         host: String = "127.0.0.1",
         port: Int = 8080,
         publicURL: String? = nil,
         bcryptCost: UInt8 = 12,
-        sessionLifetime: TimeInterval = 30 * 24 * 3600
+        sessionLifetime: TimeInterval = 30 * 24 * 3600,
+        eventRetention: TimeInterval = 7 * 24 * 3600
     ) {
+        self.eventRetention = eventRetention
         self.host = host
         self.port = port
         self.publicURL = (publicURL ?? "http://\(host):\(port)").trimmingTrailingSlash

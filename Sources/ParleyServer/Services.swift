@@ -15,6 +15,8 @@ public struct Services: Sendable {
     public let logger: Logger
     public let channelRuntime: ChannelRuntime
     let loginThrottle: LoginThrottle
+    /// This instance's WebSocket clients (fed by ``RealtimeService``).
+    public let eventHub: EventHub
 
     public var workspaces: WorkspaceRepository { WorkspaceRepository(database: database) }
     public var users: UserRepository { UserRepository(database: database) }
@@ -30,6 +32,8 @@ public struct Services: Sendable {
     public var templates: TemplateRepository { TemplateRepository(database: database) }
     public var outbox: OutboxRepository { OutboxRepository(database: database) }
     public var statusUpdater: MessageStatusUpdater { MessageStatusUpdater(database: database) }
+    public var oneTimeTokens: OneTimeTokenRepository { OneTimeTokenRepository(database: database) }
+    public var eventFeed: EventFeed { EventFeed(database: database) }
 
     /// Increments a `parley_<name>_total` counter.
     func count(_ name: String, help: String, labels: [(String, String)] = []) {
@@ -53,5 +57,6 @@ public struct Services: Sendable {
         self.metrics = metrics
         self.logger = logger
         self.loginThrottle = LoginThrottle()
+        self.eventHub = EventHub(inbox: InboxRepository(database: database), metrics: RealtimeMetrics(registry: metrics))
     }
 }

@@ -94,14 +94,21 @@ public struct ConversationRepository: Sendable {
         }
     }
 
-    /// Marks the open conversation's inbound messages as read.
-    public func markRead(contactId: Int64, workspaceId: Int64) async throws -> Bool {
+    /// Marks the contact's latest conversation as read (`unread`: false) or as unread again (at
+    /// least one unread message), with an event so every open inbox follows.
+    public func markRead(contactId: Int64, workspaceId: Int64, unread: Bool = false, actorUserId: Int64?, at now: Date) async throws -> Bool {
         try await database.transaction { db in
-            try await db.raw("""
-                UPDATE conversations SET unread_count = 0
+            let count = unread ? "CASE WHEN unread_count > 0 THEN unread_count ELSE 1 END" : "0"
+            guard let row = try await db.raw("""
+                UPDATE conversations SET unread_count = \(unsafeRaw: count)
                 WHERE contact_id = \(bind: contactId) AND workspace_id = \(bind: workspaceId) AND is_latest = \(bind: true)
                 RETURNING id
-                """).first() != nil
+                """).first() else { return false }
+            let conversationId = try row.decode(column: "id", as: Int64.self)
+            try await EventLog.append(on: db, workspaceId: workspaceId, type: unread ? .conversationUnread : .conversationRead,
+                                      subjectId: conversationId, actorUserId: actorUserId,
+                                      payload: ["conversationId": conversationId, "contactId": contactId], at: now)
+            return true
         }
     }
 

@@ -37,6 +37,9 @@ public protocol Database: Sendable {
     /// Runs `body` inside one transaction.
     func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
 
+    /// Signalled after each committed write transaction of this process.
+    var commits: CommitSignal { get }
+
     /// Closes every connection. The database must not be used afterwards.
     func shutdown() async
 

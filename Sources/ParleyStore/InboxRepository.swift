@@ -16,6 +16,11 @@ public struct InboxQuery: Sendable {
     /// The sort key and id of the last row of the previous page.
     public var after: (key: Int64, id: Int64)?
     public var limit: Int
+    /// "Windows closing soon": only open conversations whose messaging window closes after
+    /// `now` and at most `within` later, soonest first (`sort` is then ignored).
+    public var closing: (now: Date, within: TimeInterval)?
+    /// Only these conversations (the realtime stream's rows), whatever their status.
+    public var conversationIds: [Int64]?
 
     public init(workspaceId: Int64, viewerId: Int64, view: InboxView = .all, status: StatusFilter = .open, search: ContactSearchQuery? = nil,
                 channelId: Int64? = nil, tag: String? = nil, assigneeId: Int64? = nil, sort: InboxSort = .newest,
@@ -56,11 +61,20 @@ public struct InboxRepository: Sendable {
         self.database = database
     }
 
+    /// When the conversation's standard messaging window closes, in ms (NULL on channels
+    /// without one, or before the contact ever wrote), from ``MessagingWindow``'s lengths.
+    static let windowClosesAt: String = {
+        let arms = ChannelKind.allCases.compactMap { kind in
+            MessagingWindow.standardLength(of: kind).map { "WHEN '\(kind.rawValue)' THEN \(Int64($0 * 1000))" }
+        }
+        return "(i.last_inbound_at + CASE ch.kind \(arms.joined(separator: " ")) END)"
+    }()
+
     public func list(_ query: InboxQuery) async throws -> [InboxRow] {
         let kind = database.kind
         return try await database.read { db in
-            let sortKey: String
-            let direction: String
+            var sortKey: String
+            var direction: String
             switch query.sort {
             case .newest: (sortKey, direction) = ("c.last_activity_at", "DESC")
             case .oldest: (sortKey, direction) = ("c.last_activity_at", "ASC")
@@ -87,10 +101,18 @@ public struct InboxRepository: Sendable {
                 LEFT JOIN messages m ON m.id = c.last_message_id
                 WHERE c.workspace_id = \(bind: query.workspaceId) AND c.is_latest = \(bind: true)
                 """
-            switch query.status {
+            switch query.closing == nil ? query.status : .open {
             case .open: sql = "\(sql) AND c.status = 'open'"
             case .closed: sql = "\(sql) AND c.status = 'closed'"
             case .all: break
+            }
+            if let closing = query.closing {
+                let now = closing.now.epochMilliseconds
+                let until = now + Int64(closing.within * 1000)
+                sql = "\(sql) AND \(unsafeRaw: Self.windowClosesAt) > \(bind: now) AND \(unsafeRaw: Self.windowClosesAt) <= \(bind: until)"
+            }
+            if let ids = query.conversationIds {
+                sql = "\(sql) AND c.id IN (\(SQLList(ids.map { SQLBind($0) })))"
             }
             switch query.view {
             case .all: break

@@ -8,6 +8,7 @@ import SQLKit
 /// one PostgreSQL database.
 public final class PostgresDatabaseBackend: Database {
     public let kind = DatabaseKind.postgres
+    public let commits = CommitSignal()
     private let client: PostgresClient
     private let runTask: Task<Void, Never>
     private let logger: Logger
@@ -77,13 +78,36 @@ public final class PostgresDatabaseBackend: Database {
 
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         do {
-            return try await client.withTransaction(logger: logger) { connection in
+            let result = try await client.withTransaction(logger: logger) { connection in
                 try await body(connection.sql(queryLogLevel: nil))
             }
+            commits.signal()
+            return result
         } catch let error as PostgresTransactionError {
             // Callers see their own error, as with SQLite; the rollback already happened.
             if let closureError = error.closureError { throw closureError }
             throw error
+        }
+    }
+
+    /// Holds one pooled connection to `LISTEN` on `channel` and hands each notification's payload
+    /// to `onNotification`, until the task is cancelled or the connection fails (then it throws;
+    /// the caller reconnects and catches up from the table).
+    public func listen(channel: String, onListening: @Sendable () async -> Void,
+                       onNotification: @Sendable (String) async -> Void) async throws {
+        try await client.withConnection { connection in
+            let notifications = try await connection.listen(channel)
+            await onListening()
+            for try await notification in notifications {
+                await onNotification(notification.payload)
+            }
+        }
+    }
+
+    /// Sends a notification to every listener of `channel`, on every instance.
+    public func notify(channel: String, payload: String) async throws {
+        _ = try await read { db in
+            try await db.raw("SELECT pg_notify(\(bind: channel), \(bind: payload))").run()
         }
     }
 

@@ -9,6 +9,7 @@ import SQLiteNIO
 /// are serialised, and a few reader connections that never wait for the writer.
 public final class SQLiteDatabaseBackend: Database {
     public let kind = DatabaseKind.sqlite
+    public let commits = CommitSignal()
     public let path: String
     private let writer: SQLiteConnection
     private let readers: [SQLiteConnection]
@@ -63,6 +64,7 @@ public final class SQLiteDatabaseBackend: Database {
                 let result = try await body(db)
                 try await db.raw("COMMIT").run()
                 await writeLock.unlock()
+                commits.signal()
                 return result
             } catch {
                 try? await db.raw("ROLLBACK").run()

@@ -290,5 +290,6 @@ public enum Schema {
                 ]
             }
         },
+        Schema.realtime,
     ]
 }

@@ -118,3 +118,17 @@ enum MessageRows {
         )
     }
 }
+
+extension TimelineRepository {
+    /// Messages of a workspace by id, in one query (the realtime stream's rows).
+    public func messages(ids: [Int64], workspaceId: Int64) async throws -> [Int64: Message] {
+        guard !ids.isEmpty else { return [:] }
+        return try await database.read { db in
+            let rows = try await db.raw("""
+                SELECT \(unsafeRaw: Self.messageColumns) FROM messages
+                WHERE workspace_id = \(bind: workspaceId) AND id IN (\(SQLList(ids.map { SQLBind($0) })))
+                """).all()
+            return Dictionary(try rows.map(MessageRows.decode).map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        }
+    }
+}

@@ -66,6 +66,14 @@ public struct UserRepository: Sendable {
         }
     }
 
+    /// The user with `id` in whatever workspace: only for a secret that already names the user
+    /// (a setup link, a WebSocket ticket).
+    public func find(id: Int64) async throws -> User? {
+        try await database.read { db in
+            try await db.raw("SELECT \(unsafeRaw: Self.columns) FROM users WHERE id = \(bind: id)").first().map(Self.decode)
+        }
+    }
+
     /// Users of a workspace ordered by id, after the `afterId` cursor.
     public func list(workspaceId: Int64, afterId: Int64?, limit: Int) async throws -> [User] {
         try await database.read { db in
@@ -93,5 +101,19 @@ public struct UserRepository: Sendable {
             createdAt: try row.decodeDate(column: "created_at"),
             disabled: try row.decode(column: "disabled_at", as: Int64?.self) != nil
         )
+    }
+}
+
+extension UserRepository {
+    /// Names of a workspace's users by id, in one query.
+    public func names(ids: [Int64], workspaceId: Int64) async throws -> [Int64: String] {
+        guard !ids.isEmpty else { return [:] }
+        return try await database.read { db in
+            let rows = try await db.raw("""
+                SELECT id, name FROM users WHERE workspace_id = \(bind: workspaceId) AND id IN (\(SQLList(ids.map { SQLBind($0) })))
+                """).all()
+            return Dictionary(try rows.map { (try $0.decode(column: "id", as: Int64.self), try $0.decode(column: "name", as: String.self)) },
+                              uniquingKeysWith: { first, _ in first })
+        }
     }
 }

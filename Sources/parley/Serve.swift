@@ -46,11 +46,17 @@ struct Serve: AsyncParsableCommand {
             let services = Services(configuration: configuration, database: db, metrics: registry, logger: logger)
             if let first = try await Bootstrap.ensureWorkspace(
                 services: services, email: Environment.value("PARLEY_OWNER_EMAIL"), password: Environment.value("PARLEY_OWNER_PASSWORD")
-            ) {
+            ), first.password != nil {
+                // Written unbuffered: whoever started the server may be waiting for these lines.
+                FileHandle.standardOutput.write(Data("Created workspace \"\(first.workspace.name)\" with owner \(first.owner.email) and the password from PARLEY_OWNER_PASSWORD.\n".utf8))
+            }
+            if let link = try await Bootstrap.setupLink(services: services) {
                 FileHandle.standardOutput.write(Data("""
-                    Created workspace "\(first.workspace.name)" with owner \(first.owner.email).
-                    Log in with: email \(first.owner.email)  password \(first.password)
-                    (shown once; change it with `parley user password --email \(first.owner.email)`)
+                    The owner \(link.owner.email) has no password yet. Open this link within 24 hours to choose one:
+
+                        \(link.url)
+
+                    (a new link is printed at every start until then)
 
                     """.utf8))
             }

@@ -58,7 +58,7 @@ struct APIHarness {
                 logger: .quiet
             )
             _ = try await Bootstrap.ensureWorkspace(services: services, email: ownerEmail, password: ownerPassword)
-            let app = Application(router: buildRouter(services: services), logger: .quiet)
+            let app = Application(router: try buildRouter(services: services), logger: .quiet)
             try await app.test(.router) { client in
                 let login = try await Self.send(client, .post, "/api/v1/auth/login", json: ["email": ownerEmail, "password": ownerPassword])
                 let token = try #require(login.json["token"] as? String)

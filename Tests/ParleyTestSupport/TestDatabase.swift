@@ -56,6 +56,29 @@ public enum TestBackend: String, Sendable {
     }
 }
 
+extension TestBackend {
+    /// PostgreSQL only: a fresh database opened twice, as two Parley instances sharing one
+    /// database would (each with its own connection pool).
+    public func withSharedDatabase<T: Sendable>(_ body: (any Database, any Database) async throws -> T) async throws -> T {
+        guard self == .postgres, let url = Self.postgresURL else { throw TestSupportError.postgresNotConfigured }
+        let name = try await PostgresTemplate.shared.createDatabase(serverURL: url)
+        let first = try await DatabaseFactory.open(url: PostgresTemplate.url(url, database: name), logger: .quiet)
+        let second = try await DatabaseFactory.open(url: PostgresTemplate.url(url, database: name), logger: .quiet)
+        do {
+            let result = try await body(first, second)
+            await first.shutdown()
+            await second.shutdown()
+            try await PostgresTemplate.shared.dropDatabase(name, serverURL: url)
+            return result
+        } catch {
+            await first.shutdown()
+            await second.shutdown()
+            try? await PostgresTemplate.shared.dropDatabase(name, serverURL: url)
+            throw error
+        }
+    }
+}
+
 public enum TestSupportError: Error {
     case postgresNotConfigured
 }
