@@ -47,7 +47,7 @@ class Server:
         self.dir = Path(tempfile.mkdtemp(prefix="parley-browser-"))
         self.log_path = self.dir / f"{name}.log"
         self.log = open(self.log_path, "w")
-        full_env = {**os.environ, **(env or {})}
+        full_env = {**os.environ, **{k: v.format(port=self.port, dir=self.dir) for k, v in (env or {}).items()}}
         full_env.setdefault("PARLEY_BCRYPT_COST", "4")
         cmd = [str(BINARY), *[a.format(port=self.port, dir=self.dir) for a in args]]
         self.process = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=full_env, cwd=self.dir)
@@ -137,8 +137,11 @@ def whatsapp_webhook(base, channel_id, wa_id, name, text, timestamp, message_id=
 
 
 def start_demo():
-    return Server(["demo", "--port", "{port}", "--simulator-port", str(free_port()),
-                   "--database-url", "sqlite://{dir}/demo.sqlite"], name="demo")
+    simulator = free_port()
+    server = Server(["demo", "--port", "{port}", "--simulator-port", str(simulator),
+                     "--database-url", "sqlite://{dir}/demo.sqlite"], name="demo")
+    server.simulator = f"http://127.0.0.1:{simulator}"
+    return server
 
 
 @pytest.fixture(scope="module")
@@ -212,3 +215,13 @@ def open_from_list(page, name):
     """Clicks the row whose contact name contains `name` and waits for its conversation."""
     page.locator(".row", has_text=name).first.click()
     expect(page.locator(".conv-head h2")).to_contain_text(name)
+
+
+def choose_view(page, name):
+    """Clicks an inbox view (All, Mine, Unassigned) in the left pane."""
+    page.get_by_role("navigation", name="Views").get_by_role("button", name=re.compile(rf"^{name}\b")).click()
+
+
+def choose_status(page, name):
+    """Clicks Open, Closed or All in the status filter."""
+    page.get_by_role("group", name="Status").get_by_role("button", name=name, exact=True).click()

@@ -3,7 +3,7 @@
 
 import { get, setCsrfToken, whenSignedOut, all } from "./lib/api.js";
 import { getState, setState } from "./lib/store.js";
-import { route, fallback, start, navigate } from "./lib/router.js";
+import { route, fallback, start, navigate, unmount } from "./lib/router.js";
 import * as events from "./lib/events.js";
 import { shell } from "./ui/shell.js";
 import { loginPage } from "./auth/login.js";
@@ -19,6 +19,7 @@ export async function signedIn(session) {
 }
 
 export function signedOut() {
+  unmount();
   events.disconnect();
   setCsrfToken(null);
   setState({ session: null, users: [], channels: [], settings: null, counts: null, selected: null });
@@ -34,7 +35,12 @@ async function loadShared() {
     settings: settings.ok ? settings.data : null,
     counts: counts.ok ? counts.data : null,
   });
+  // An agent whose workspace hides All starts in Mine (the server refuses All to them).
+  const hidden = session().user.role === "agent" && (getState().settings?.agentsSeeAll === false || getState().counts?.all === null);
+  if (hidden && getState().filters.view === "all") setState({ filters: { ...getState().filters, view: "mine" } });
 }
+
+const session = () => getState().session;
 
 // Pages that need a session render inside the shell; without one they go to /login.
 function guarded(load) {

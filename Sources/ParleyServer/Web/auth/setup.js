@@ -16,8 +16,8 @@ export function setupPage() {
         h("p", null, h("a", { href: "/login" }, "Go to sign in"))),
     };
   }
-  const password = h("input", { id: "setup-password", type: "password", autocomplete: "new-password", required: true, minlength: "8" });
-  const repeat = h("input", { id: "setup-repeat", type: "password", autocomplete: "new-password", required: true, minlength: "8" });
+  const password = h("input", { id: "setup-password", type: "password", autocomplete: "new-password", required: true });
+  const repeat = h("input", { id: "setup-repeat", type: "password", autocomplete: "new-password", required: true });
   const error = errorBox();
   const submit = h("button", { type: "submit", class: "btn btn-primary btn-block" }, "Create my account");
 

@@ -61,10 +61,12 @@ export function composer(contact, initialChannelId, { onSent }) {
     }
     const result = await get(`/api/v1/contacts/${contact.id}/composer?channel=${channelId}`);
     if (!result.ok) { showError(result.error.message); return; }
+    const previous = state;
     state = result.data;
     const allowed = state.allowed;
     if (!canWrite(state) && allowed.includes("template")) mode = "template";
     else if (!allowed.includes("template")) mode = "text";
+    else if (!previous || !canWrite(previous)) mode = "text"; // the window just opened: free text first
     template = null;
     render();
     if (allowed.includes("template")) {
@@ -130,7 +132,7 @@ export function composer(contact, initialChannelId, { onSent }) {
     mount(notice,
       heading || tone !== "info"
         ? h("div", { class: `notice notice-${tone}`, dataset: { testid: "composer-notice" } }, heading ? h("strong", null, heading) : null, h("p", null, state.reason))
-        : h("p", { class: "notice-quiet", dataset: { testid: "composer-notice" } }, state.reason),
+        : h("p", { class: "notice-quiet", dataset: { testid: "composer-notice" } }, state.window.status === "none" ? "" : state.reason),
       tabs);
   }
 
@@ -186,7 +188,12 @@ export function composer(contact, initialChannelId, { onSent }) {
     showError(null);
     const result = await post(`/api/v1/contacts/${contact.id}/messages`, body);
     sending = false;
-    if (!result.ok) { showError(result.error.message); updateSend(); return; }
+    if (!result.ok) {
+      showError(result.error.message);
+      // A refusal means the window or quota changed under us: show what is allowed now.
+      if (result.status === 409) await load(); else updateSend();
+      return;
+    }
     stopTyping();
     textarea.value = "";
     onSent(result.data.message, result.data.conversation);
@@ -214,7 +221,9 @@ function pickDefault(identities) {
 
 function channelName(identity) {
   const channel = channelById(identity.channelId);
-  return channel ? `${channel.name} · ${channelLabel(identity.channelType)}` : channelLabel(identity.channelType);
+  const label = channelLabel(identity.channelType);
+  if (!channel || channel.name === label) return label;
+  return `${channel.name} · ${label}`;
 }
 
 /** The badge's text and tone now, with a live countdown while a window is open. */

@@ -66,6 +66,8 @@ export async function conversationView(contactId, { onRowChanged }) {
     if (conversation?.status !== "open") return;
     const result = await assignDialog(contactId, conversation.assigneeId);
     if (result?.ok) { conversation = normalize(result.data); renderHead(); history.refresh(); }
+    // The header was redrawn: give the focus back to the control that opened the picker.
+    if (!document.activeElement || document.activeElement === document.body) head.querySelector(".assign-button")?.focus();
   }
 
   async function close() {

@@ -112,6 +112,12 @@ export function inboxList({ onSelect }) {
   /** A row from an event: update it in place, move it, add it, or drop it from this view. */
   function apply(row) {
     const index = rows.findIndex((r) => r.contact.id === row.contact.id);
+    // Same place in the order (a read, a rename): update in place so the row does not jump.
+    if (index >= 0 && matches(row) && sortKey(rows[index]) === sortKey(row)) {
+      rows[index] = row;
+      render();
+      return;
+    }
     if (index >= 0) rows.splice(index, 1);
     const f = getState().filters;
     // With a search or tag filter only the server knows whether a new row belongs here.

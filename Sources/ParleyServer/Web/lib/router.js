@@ -29,6 +29,13 @@ export function setAddress(path) {
 let outlet = null;
 let token = 0;
 
+/** Tears the current page down (before signing out, so no view renders without a session). */
+export function unmount() {
+  if (current?.destroy) current.destroy();
+  current = null;
+  outlet?.replaceChildren();
+}
+
 export function start(element) {
   outlet = element;
   addEventListener("popstate", resolve);

@@ -12,7 +12,7 @@ export function openDialog(title, body, { wide = false } = {}) {
     const dialog = h("dialog", { class: ["dialog", wide && "dialog-wide"], "aria-labelledby": "dialog-title" },
       h("header", { class: "dialog-head" },
         h("h2", { id: "dialog-title" }, title),
-        h("button", { type: "button", class: "btn-icon", "aria-label": "Close", onclick: () => close(undefined) }, "×")),
+        h("button", { type: "button", class: "btn-icon", "aria-label": "Close dialog", onclick: () => close(undefined) }, "×")),
       body(close));
     dialog.addEventListener("close", () => {
       dialog.remove();

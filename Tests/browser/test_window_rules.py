@@ -1,0 +1,84 @@
+"""The composer per channel rule: Messenger's tags after 7 days, Instagram's wait, WeChat's
+20-message limit, Viber's monthly quota."""
+from playwright.sync_api import expect
+
+from conftest import Api, choose_status, sign_in
+
+
+def open_contact(page, search, status="All"):
+    choose_status(page, status)
+    page.get_by_label("Search conversations").fill(search)
+    rows = page.locator(".row")
+    expect(rows).to_have_count(1)
+    rows.first.click()
+    expect(page.locator(".conv-head h2")).to_contain_text(search)
+
+
+def test_messenger_past_seven_days_offers_message_tags(demo, page, shot):
+    sign_in(page, demo.base, "ana@parley.local")
+    open_contact(page, "Omar")
+    expect(page.get_by_test_id("composer-notice")).to_contain_text("A message tag is required")
+    tag = page.get_by_label("Message tag")
+    options = tag.locator("option").all_inner_texts()
+    assert options == ["Choose the tag that fits…", "Confirmed event update", "Post-purchase update", "Account update"], options
+    page.get_by_label("Message", exact=True).fill("Your replacement part has shipped.")
+    expect(page.get_by_role("button", name="Send")).to_be_disabled()
+    tag.select_option(label="Post-purchase update")
+    shot(page, "tag-chosen")
+    page.get_by_role("button", name="Send").click()
+    last = page.locator(".msg-out").last
+    expect(last).to_contain_text("Your replacement part has shipped.")
+    expect(last).to_contain_text("Tagged message")
+    expect(page.locator(".conv-head .chip")).to_have_text("Open")
+
+
+def test_instagram_past_seven_days_waits_for_the_contact(demo, page):
+    sign_in(page, demo.base, "ana@parley.local")
+    open_contact(page, "Ivan")
+    notice = page.get_by_test_id("composer-notice")
+    expect(notice).to_contain_text("Wait for the contact to write")
+    expect(page.get_by_label("Message", exact=True)).to_be_disabled()
+    expect(page.get_by_role("button", name="Send")).to_be_disabled()
+
+
+def test_wechat_twenty_messages_then_undelivered_mark(demo, page, shot):
+    sign_in(page, demo.base, "ana@parley.local")
+    open_contact(page, "Wei", status="Open")
+    expect(page.locator(".quota")).to_have_text("1 of 20 messages left")
+    box = page.get_by_label("Message", exact=True)
+    box.fill("The 20th message")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator(".msg-out").last.locator(".mark")).to_have_attribute("data-status", "sent")
+    expect(page.locator(".quota")).to_have_text("0 of 20 messages left")
+    expect(page.get_by_test_id("composer-notice")).to_contain_text("will not be delivered")
+    box.fill("The 21st message")
+    page.get_by_role("button", name="Send").click()
+    last = page.locator(".msg-out").last
+    expect(last).to_contain_text("The 21st message")
+    expect(last.locator(".mark")).to_have_attribute("data-status", "undelivered")
+    expect(last.locator(".msg-failure")).to_contain_text("not delivered")
+    color = last.locator(".mark").evaluate("el => getComputedStyle(el).color")
+    r, g, b = [int(x) for x in color[color.index("(") + 1:color.index(")")].split(",")[:3]]
+    assert r > 150 and g < 100 and b < 100, f"the undelivered mark should be red, is {color}"
+
+
+def test_viber_over_quota_shows_the_quota_error(demo, page, shot):
+    owner = Api(demo.base, "demo@parley.local")
+    viber = owner.channel("viber")
+    sign_in(page, demo.base, "ana@parley.local")
+    open_contact(page, "Inés")
+    expect(page.locator(".quota")).to_contain_text("2 free this month")
+    expect(page.get_by_test_id("composer-notice")).to_contain_text("chatbot-initiated")
+    # Another agent uses the month's last two free messages meanwhile.
+    bjorn = owner.find_contact("Björn")["contact"]["id"]
+    for text in ("one", "two"):
+        owner.call("POST", f"/api/v1/contacts/{bjorn}/messages", {"channelId": viber["id"], "text": text}, expect_status=201)
+    refused = owner.call("POST", f"/api/v1/contacts/{bjorn}/messages", {"channelId": viber["id"], "text": "three"}, expect_status=409)
+    assert refused["error"]["code"] == "viber_quota_exceeded"
+    page.get_by_label("Message", exact=True).fill("Are you still interested?")
+    page.get_by_role("button", name="Send").click()
+    error = page.locator(".composer-error")
+    expect(error).to_be_visible()
+    expect(error).to_have_text(refused["error"]["message"])
+    expect(page.locator(".quota")).to_contain_text("0 free this month")
+    expect(page.get_by_role("button", name="Send")).to_be_disabled()
