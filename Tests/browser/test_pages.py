@@ -119,21 +119,25 @@ def test_inbox_first_load_budget(demo, browser, shot):
     # Rows carry what they show: no request per row (contact or conversation lookups are for the open one only).
     per_contact = {p.split("/")[2] for p in api_paths if p.startswith("v1/contacts/")}
     assert len(per_contact) <= 1, api_paths
-    # 50 rows render well within the budget.
+    # A page of 50 rows renders (DOM, style and layout of the list, the visible rows included)
+    # within 50 ms: the median of five renders into the real list, after one warm-up.
     elapsed = page.evaluate("""async () => {
         const { inboxRow } = await import(document.querySelector('script[type=module]').src.replace('app.js', 'inbox/row.js'));
-        const row = { contact: { id: 1, name: 'Lucía Fernández' }, channel: { id: 1, type: 'whatsapp', name: 'WA' },
-          lastMessage: { preview: 'Hola', at: new Date().toISOString() }, unreadCount: 2, assignee: { id: 2, name: 'Ana' },
-          status: 'open', window: { status: 'open', closesAt: new Date(Date.now() + 7200e3).toISOString() },
-          lastActivityAt: new Date().toISOString() };
-        const ul = document.createElement('ul');
-        document.body.append(ul);
-        const t0 = performance.now();
-        for (let i = 0; i < 50; i++) ul.append(inboxRow({ ...row, contact: { id: i, name: 'Contact ' + i } }, { selected: false, onSelect() {} }));
-        ul.getBoundingClientRect();
-        const t = performance.now() - t0;
-        ul.remove();
-        return t;
+        const base = { channel: { id: 1, type: 'whatsapp', name: 'WA' }, unreadCount: 2, assignee: { id: 2, name: 'Ana' },
+          lastMessage: { preview: 'Hola, ¿tienen envío hoy?', at: new Date().toISOString() }, status: 'open',
+          window: { status: 'open', closesAt: new Date(Date.now() + 7200e3).toISOString() }, lastActivityAt: new Date().toISOString() };
+        const ul = document.querySelector('.rows');
+        const times = [];
+        for (let run = 0; run < 6; run++) {
+          const t0 = performance.now();
+          ul.replaceChildren(...Array.from({ length: 50 }, (_, i) =>
+            inboxRow({ ...base, contact: { id: 1000 + i, name: `Contact ${run}-${i}` } }, { selected: false, onSelect() {} })));
+          for (const li of [...ul.children].slice(0, 12)) li.firstChild.getBoundingClientRect();
+          document.body.offsetHeight;
+          times.push(performance.now() - t0);
+        }
+        const measured = times.slice(1).sort((a, b) => a - b);
+        return measured[2];
     }""")
     print(f"50 rows rendered in {elapsed:.1f} ms")
     assert elapsed <= 50, elapsed
