@@ -32,9 +32,10 @@ def test_windows_closing_soon_lists_the_soonest_first(demo, page, shot):
     owner = Api(demo.base, "demo@parley.local")
     channel = owner.channel("whatsapp")
     now = time.time()
-    # Windows close 24 h after the contact's message: in 20 h and in 2 h.
-    whatsapp_webhook(demo.base, channel["id"], "5215588880020", "Late Owl", "Wrote four hours ago", now - 4 * 3600)
+    # Windows close 24 h after the contact's message: in 2 h and in 20 h. The one closing later
+    # arrives last, so that it is the newest activity: the view must not sort by activity.
     whatsapp_webhook(demo.base, channel["id"], "5215588880002", "Early Bird", "Wrote 22 hours ago", now - 22 * 3600)
+    whatsapp_webhook(demo.base, channel["id"], "5215588880020", "Late Owl", "Wrote four hours ago", now - 4 * 3600)
     sign_in(page, demo.base, "ana@parley.local")
     page.get_by_role("button", name="Windows closing soon").click()
     expect(page.get_by_role("button", name="Windows closing soon")).to_have_attribute("aria-pressed", "true")
@@ -45,9 +46,11 @@ def test_windows_closing_soon_lists_the_soonest_first(demo, page, shot):
     late = next(i for i, n in enumerate(order) if "Late Owl" in n)
     assert early < late, order
     expect(page.locator(".row", has_text="Early Bird").locator(".pill")).to_have_text("1 h left")
-    # Nothing closed or without a window is listed, and the order is by closing time.
+    # Nothing closed or without a window is listed, and the whole list runs soonest first.
     texts = page.locator(".row .pill").all_inner_texts()
-    assert texts and all(t.endswith("left") for t in texts), texts
+    assert len(texts) == len(order) and all(t.endswith("left") for t in texts), texts
+    minutes = [int(t.split()[0]) * (60 if " h " in t else 1) for t in texts]
+    assert minutes == sorted(minutes), list(zip(order, texts))
     # A narrower horizon drops the 20-hour one.
     page.get_by_label("within the next").select_option(label="4 h")
     expect(page.locator(".row", has_text="Late Owl")).to_have_count(0)

@@ -5,7 +5,7 @@
 import { h, mount, uid } from "../lib/dom.js";
 import { get, post } from "../lib/api.js";
 import { channelById } from "../lib/store.js";
-import { channelLabel, countdown, duration } from "../lib/format.js";
+import { channelLabel, countdown, duration, fullTime } from "../lib/format.js";
 import * as events from "../lib/events.js";
 import { loadTemplates, templatePicker } from "./templates.js";
 
@@ -131,8 +131,8 @@ export function composer(contact, initialChannelId, { onSent }) {
       : null;
     mount(notice,
       heading || tone !== "info"
-        ? h("div", { class: `notice notice-${tone}`, dataset: { testid: "composer-notice" } }, heading ? h("strong", null, heading) : null, h("p", null, state.reason))
-        : h("p", { class: "notice-quiet", dataset: { testid: "composer-notice" } }, state.window.status === "none" ? "" : state.reason),
+        ? h("div", { class: `notice notice-${tone}`, dataset: { testid: "composer-notice" } }, heading ? h("strong", null, heading) : null, error.hidden || error.textContent !== readable(state.reason) ? h("p", null, readable(state.reason)) : null)
+        : h("p", { class: "notice-quiet", dataset: { testid: "composer-notice" } }, state.window.status === "none" ? "" : readable(state.reason)),
       tabs);
   }
 
@@ -208,6 +208,11 @@ export function composer(contact, initialChannelId, { onSent }) {
     reload: load,
     destroy() { clearInterval(tickTimer); stopTyping(); },
   };
+}
+
+/** The server's sentence with its ISO timestamps shown as local dates and times. */
+function readable(text) {
+  return text.replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z/g, (iso) => fullTime(iso));
 }
 
 function canWrite(state) {

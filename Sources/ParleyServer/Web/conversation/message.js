@@ -77,7 +77,8 @@ export function activityItem(activity, at) {
     text = `${actor ?? "Parley"} closed the conversation${d.unassigned ? " and unassigned it" : ""}`;
   } else if (activity.kind === "assigned") {
     const to = d.assigneeId ? userName(d.assigneeId) : null;
-    text = to ? `${actor ? `${actor} assigned` : "Assigned"} to ${to}` : `${actor ?? "Parley"} unassigned the conversation`;
+    const self = activity.actor && activity.actor.id === d.assigneeId;
+    text = to ? `${actor && !self ? `${actor} assigned` : "Assigned"} to ${to}` : `${actor ?? "Parley"} unassigned the conversation`;
   } else text = activity.kind;
   const note = activity.kind === "closed" && (d.category || d.summary)
     ? h("span", { class: "activity-note" }, [d.category, d.summary].filter(Boolean).join(" — ")) : null;

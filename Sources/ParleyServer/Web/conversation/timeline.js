@@ -36,6 +36,12 @@ export function timeline(contactId) {
   }
 
   const nearBottom = () => scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 120;
+  // Stay pinned to the newest message while the reader is at the bottom, whatever changes size
+  // (the pane appearing, the composer growing, a message arriving).
+  let pinned = true;
+  scroller.addEventListener("scroll", () => { pinned = nearBottom(); });
+  new ResizeObserver(() => { if (pinned) scroller.scrollTop = scroller.scrollHeight; }).observe(list);
+  new ResizeObserver(() => { if (pinned) scroller.scrollTop = scroller.scrollHeight; }).observe(scroller);
 
   async function loadNewest() {
     const result = await get(`/api/v1/contacts/${contactId}/timeline${query({ limit: 50 })}`);

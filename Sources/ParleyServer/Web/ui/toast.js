@@ -11,5 +11,7 @@ export function toast(message, tone = "info") {
   }
   const item = h("div", { class: `toast toast-${tone}` }, message);
   region.append(item);
+  // A burst of actions keeps the three newest; older ones have been read or are moot.
+  while (region.children.length > 3) region.firstElementChild.remove();
   setTimeout(() => item.remove(), tone === "error" ? 8000 : 4000);
 }
