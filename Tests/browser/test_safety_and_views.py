@@ -41,13 +41,13 @@ def test_windows_closing_soon_lists_the_soonest_first(demo, page, shot):
     expect(page.get_by_role("button", name="Windows closing soon")).to_have_attribute("aria-pressed", "true")
     names = page.locator(".row .row-name")
     expect(page.locator(".row", has_text="Late Owl")).to_be_visible()
-    order = names.all_inner_texts()
+    order = names.all_text_contents()
     early = next(i for i, n in enumerate(order) if "Early Bird" in n)
     late = next(i for i, n in enumerate(order) if "Late Owl" in n)
     assert early < late, order
     expect(page.locator(".row", has_text="Early Bird").locator(".pill")).to_have_text("1 h left")
     # Nothing closed or without a window is listed, and the whole list runs soonest first.
-    texts = page.locator(".row .pill").all_inner_texts()
+    texts = page.locator(".row .pill").all_text_contents()
     assert len(texts) == len(order) and all(t.endswith("left") for t in texts), texts
     minutes = [int(t.split()[0]) * (60 if " h " in t else 1) for t in texts]
     assert minutes == sorted(minutes), list(zip(order, texts))

@@ -82,3 +82,22 @@ def test_viber_over_quota_shows_the_quota_error(demo, page, shot):
     expect(error).to_have_text(refused["error"]["message"])
     expect(page.locator(".quota")).to_contain_text("0 free this month")
     expect(page.get_by_role("button", name="Send")).to_be_disabled()
+
+
+def test_channel_switcher_for_a_contact_on_two_channels(demo, page, shot):
+    owner = Api(demo.base, "demo@parley.local")
+    lucia = owner.find_contact("Lucía")["contact"]["id"]
+    telegram = owner.channel("telegram")
+    owner.call("POST", f"/api/v1/contacts/{lucia}/identities", {"channelId": telegram["id"], "externalId": "777001", "displayName": "Lucía F"}, expect_status=201)
+    sign_in(page, demo.base, "ana@parley.local")
+    open_contact(page, "Lucía", status="Open")
+    switcher = page.get_by_label("Send on")
+    expect(switcher.locator("option")).to_have_count(2)
+    expect(page.locator(".window-badge")).to_contain_text("Window open")
+    switcher.select_option(label="Telegram Bot · Telegram")
+    expect(page.locator(".window-badge")).to_have_text("No messaging window")
+    page.get_by_label("Message", exact=True).fill("Por Telegram también")
+    page.get_by_role("button", name="Send").click()
+    last = page.locator(".msg-out").last
+    expect(last).to_contain_text("Por Telegram también")
+    expect(last.locator(".chan")).to_have_text("TG")
