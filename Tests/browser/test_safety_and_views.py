@@ -52,7 +52,7 @@ def test_windows_closing_soon_lists_the_soonest_first(demo, page, shot):
     minutes = [int(t.split()[0]) * (60 if " h " in t else 1) for t in texts]
     assert minutes == sorted(minutes), list(zip(order, texts))
     # A narrower horizon drops the 20-hour one.
-    page.get_by_label("within the next").select_option(label="4 h")
+    page.get_by_label("Closing within").select_option(label="4 h")
     expect(page.locator(".row", has_text="Late Owl")).to_have_count(0)
     expect(page.locator(".row", has_text="Early Bird")).to_have_count(1)
 

@@ -40,7 +40,7 @@ export function sidebar() {
       h("button", { type: "button", class: ["view", "view-closing", active && "is-active"], "aria-pressed": String(active), dataset: { focusKey: "closing" },
         onclick: () => setFilters({ closingWithin: active ? null : Number(select.value), status: "open" }) },
         h("span", { class: "view-label" }, h("span", { class: "clock-icon", "aria-hidden": "true" }), "Windows closing soon")),
-      h("div", { class: "closing-hours" }, h("label", { for: hoursId }, "within the next"), select));
+      h("div", { class: "closing-hours" }, h("label", { for: hoursId }, "Closing within"), select));
 
     mount(status, [["open", "Open"], ["closed", "Closed"], ["all", "All"]].map(([key, label]) =>
       h("button", { type: "button", class: ["seg", f.status === key && "is-active"], "aria-pressed": String(f.status === key), dataset: { focusKey: `status-${key}` },

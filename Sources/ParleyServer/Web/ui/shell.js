@@ -27,8 +27,18 @@ export function shell(page) {
     connection.textContent = state === "live" ? "Live" : state === "connecting" ? "Reconnecting…" : "Offline";
     connection.title = state === "live" ? "Updates arrive as they happen" : "Updates paused; they resume when the connection returns";
   };
+  // The tab title shows how many conversations wait unread, so a background tab still tells.
+  const renderTitle = () => {
+    const counts = getState().counts;
+    const unread = (counts?.all ?? counts?.mine)?.unread ?? 0;
+    document.title = unread ? `(${unread}) Parley` : "Parley";
+  };
   renderPresence();
-  const unsubscribe = subscribe((keys) => { if (keys.includes("presence") || keys.includes("connection")) renderPresence(); });
+  renderTitle();
+  const unsubscribe = subscribe((keys) => {
+    if (keys.includes("presence") || keys.includes("connection")) renderPresence();
+    if (keys.includes("counts")) renderTitle();
+  });
 
   const signOut = async () => {
     await del("/api/v1/auth/session");
