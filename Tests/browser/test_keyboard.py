@@ -26,6 +26,8 @@ def test_reply_without_the_mouse(demo, page, shot):
     keys.type("Lucía")
     expect(page.locator(".row")).to_have_count(1)
     keys.press("Escape")
+    expect(search).not_to_be_focused()
+    expect(search).to_have_value("Lucía")
     keys.press("j")
     expect(page.locator(".conv-head h2")).to_contain_text("Lucía Fernández")
     expect(page.locator(".row.is-selected")).to_contain_text("Lucía Fernández")

@@ -3,8 +3,7 @@
 
 import { h, mount } from "../lib/dom.js";
 import { get, query } from "../lib/api.js";
-import { isAdmin, channelById } from "../lib/store.js";
-import { registerShortcuts } from "../ui/shortcuts.js";
+import { isAdmin } from "../lib/store.js";
 import { openDialog } from "../ui/dialog.js";
 import { channelIcon, avatar } from "../ui/badges.js";
 import { listTime } from "../lib/format.js";
@@ -83,6 +82,5 @@ export function contactsPage(initialQuery) {
       status,
       h("div", { class: "card-foot" }, more)));
   load(true);
-  const stopKeys = registerShortcuts({});
-  return { el, destroy: stopKeys };
+  return { el };
 }

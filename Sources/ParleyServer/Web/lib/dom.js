@@ -66,14 +66,6 @@ export function field(label, control, hint) {
   return h("div", { class: "field" }, h("label", { for: control.id }, label), control, hintEl);
 }
 
-/** Runs `fn` once the element leaves the document (views clean up timers this way). */
-export function onRemove(el, fn) {
-  const observer = new MutationObserver(() => {
-    if (!el.isConnected) { observer.disconnect(); fn(); }
-  });
-  observer.observe(document.body, { childList: true, subtree: true });
-}
-
 /**
  * Re-renders `container` with `render()` and puts the focus back on the element with the same
  * data-focus-key, so keyboard users keep their place when a pane redraws.

@@ -38,6 +38,7 @@ export function installShortcuts() {
   document.addEventListener("keydown", (event) => {
     if (event.defaultPrevented || event.altKey || event.metaKey) return;
     if (event.key === "Escape" && typingInField(event.target) && !event.target.closest("dialog")) {
+      event.preventDefault(); // a search field would clear itself, leaving the list filtered by a text no longer shown
       event.target.blur();
       return;
     }
