@@ -85,12 +85,16 @@ def test_viber_over_quota_shows_the_quota_error(demo, page, shot):
 
 
 def test_channel_switcher_for_a_contact_on_two_channels(demo, page, shot):
-    owner = Api(demo.base, "demo@parley.local")
-    lucia = owner.find_contact("Lucía")["contact"]["id"]
-    telegram = owner.channel("telegram")
-    owner.call("POST", f"/api/v1/contacts/{lucia}/identities", {"channelId": telegram["id"], "externalId": "777001", "displayName": "Lucía F"}, expect_status=201)
     sign_in(page, demo.base, "ana@parley.local")
     open_contact(page, "Lucía", status="Open")
+    expect(page.get_by_label("Send on")).to_have_count(0)
+    # The contact panel adds her Telegram chat as a second address.
+    panel = page.get_by_role("complementary", name="Contact")
+    panel.get_by_role("button", name="Add", exact=True).click()
+    panel.get_by_label("Channel", exact=True).select_option(label="Telegram Bot (Telegram)")
+    panel.get_by_label("Address on the channel").fill("777001")
+    panel.get_by_role("button", name="Add address").click()
+    expect(panel.locator(".identities li")).to_have_count(2)
     switcher = page.get_by_label("Send on")
     expect(switcher.locator("option")).to_have_count(2)
     expect(page.locator(".window-badge")).to_contain_text("Window open")

@@ -2,8 +2,9 @@
 // tags, all editable in place.
 
 import { h, mount } from "../lib/dom.js";
-import { patch } from "../lib/api.js";
-import { channelById } from "../lib/store.js";
+import { get, post, patch, del } from "../lib/api.js";
+import { channelById, getState } from "../lib/store.js";
+import { confirmDialog } from "../ui/dialog.js";
 import { channelLabel, duration } from "../lib/format.js";
 import { avatar, channelIcon } from "../ui/badges.js";
 import { contactForm, customFields } from "../contacts/form.js";
@@ -12,6 +13,7 @@ import { toast } from "../ui/toast.js";
 export function contactPanel(initial, { onChanged }) {
   let contact = initial;
   let editing = false;
+  let addingIdentity = false;
   const el = h("aside", { class: "contact-panel", "aria-label": "Contact" });
 
   async function render() {
@@ -31,13 +33,18 @@ export function contactPanel(initial, { onChanged }) {
         h("div", null, h("h2", { class: "panel-name" }, contact.name || "Unnamed contact"),
           contact.email || contact.phone ? h("p", { class: "panel-sub" }, contact.email ?? contact.phone) : null)),
       h("section", { class: "panel-section" },
-        h("h3", null, "Channels"),
+        h("div", { class: "section-head" }, h("h3", null, "Channels"),
+          h("button", { type: "button", class: "btn-ghost btn-sm", "aria-expanded": String(addingIdentity), onclick: () => { addingIdentity = !addingIdentity; render(); } },
+            addingIdentity ? "Cancel" : "Add")),
+        addingIdentity ? identityForm() : null,
         contact.identities.length
           ? h("ul", { class: "identities" }, contact.identities.map((i) => h("li", null, channelIcon(i.channelType),
             h("span", { class: "identity-text" },
               h("span", { class: "identity-name" }, channelById(i.channelId)?.name ?? channelLabel(i.channelType)),
               h("span", { class: "identity-id" }, i.externalId),
-              i.lastInboundAt ? h("span", { class: "identity-last" }, `wrote ${duration(Date.now() - Date.parse(i.lastInboundAt))} ago`) : null))))
+              i.lastInboundAt ? h("span", { class: "identity-last" }, `wrote ${duration(Date.now() - Date.parse(i.lastInboundAt))} ago`) : null),
+            h("button", { type: "button", class: "tag-remove identity-remove", "aria-label": `Remove the ${channelLabel(i.channelType)} address ${i.externalId}`,
+              onclick: () => removeIdentity(i) }, "×"))))
           : h("p", { class: "muted" }, "No channel yet.")),
       h("section", { class: "panel-section" }, h("h3", null, "Tags"), tagEditor()),
       h("section", { class: "panel-section" },
@@ -49,6 +56,36 @@ export function contactPanel(initial, { onChanged }) {
             const v = contact.customFields?.[d.key];
             return detail(d.label, v === true ? "Yes" : v === false ? "No" : v == null ? null : String(v));
           }))));
+  }
+
+  // A contact reached on a new channel (a phone number for WhatsApp, a chat id…) gets an identity.
+  function identityForm() {
+    const channel = h("select", { name: "channelId", "aria-label": "Channel" },
+      getState().channels.map((c) => h("option", { value: c.id }, `${c.name} (${channelLabel(c.type)})`)));
+    const address = h("input", { type: "text", name: "externalId", required: true, placeholder: "Address on the channel", "aria-label": "Address on the channel", autocomplete: "off" });
+    const onsubmit = async (event) => {
+      event.preventDefault();
+      const result = await post(`/api/v1/contacts/${contact.id}/identities`, { channelId: Number(channel.value), externalId: address.value.trim() });
+      if (!result.ok) { toast(result.error.message, "error"); return; }
+      addingIdentity = false;
+      await reload();
+    };
+    return h("form", { class: "identity-form", onsubmit }, channel, address, h("button", { type: "submit", class: "btn btn-sm btn-primary" }, "Add address"));
+  }
+
+  async function removeIdentity(identity) {
+    if (!(await confirmDialog("Remove address", `Stop reaching ${contact.name} at ${identity.externalId} on ${channelLabel(identity.channelType)}? The history stays.`, "Remove"))) return;
+    const result = await del(`/api/v1/contacts/${contact.id}/identities/${identity.id}`);
+    if (!result.ok) { toast(result.error.message, "error"); return; }
+    await reload();
+  }
+
+  async function reload() {
+    const result = await get(`/api/v1/contacts/${contact.id}`);
+    if (!result.ok) return;
+    contact = result.data;
+    onChanged(contact);
+    render();
   }
 
   function tagEditor() {

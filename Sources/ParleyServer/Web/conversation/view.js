@@ -35,7 +35,7 @@ export async function conversationView(contactId, { onRowChanged }) {
   const head = h("header", { class: "conv-head" });
   const history = timeline(contactId);
   const typing = h("p", { class: "typing", "aria-live": "polite" });
-  const reply = composer(contact, conversation?.channelId, {
+  const makeComposer = () => composer(contact, conversation?.channelId, {
     onSent(message, updated) {
       history.upsertMessage(message);
       conversation = normalize(updated);
@@ -43,7 +43,20 @@ export async function conversationView(contactId, { onRowChanged }) {
       history.refresh(); // the reopening and assignment appear as activity lines
     },
   });
-  const panel = contactPanel(contact, { onChanged: (c) => { contact = c; renderHead(); } });
+  let reply = makeComposer();
+  /** The contact changed (the panel saved, or an event): a new or removed address changes what the composer can send on. */
+  function setContact(next) {
+    const channelsChanged = next.identities.map((i) => i.id).join() !== contact.identities.map((i) => i.id).join();
+    contact = next;
+    renderHead();
+    if (channelsChanged) {
+      const fresh = makeComposer();
+      reply.el.replaceWith(fresh.el);
+      reply.destroy();
+      reply = fresh;
+    }
+  }
+  const panel = contactPanel(contact, { onChanged: setContact });
 
   function renderHead() {
     const me = getState().session.user.id;
@@ -122,9 +135,8 @@ export async function conversationView(contactId, { onRowChanged }) {
   function handle(event) {
     const data = event.data ?? {};
     if (event.type.startsWith("contact.") && data.contact?.id === contactId) {
-      contact = data.contact;
-      panel.update(contact);
-      renderHead();
+      panel.update(data.contact);
+      setContact(data.contact);
       return;
     }
     if (data.contactId !== contactId) return;
