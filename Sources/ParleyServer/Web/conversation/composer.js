@@ -183,6 +183,8 @@ export function composer(contact, initialChannelId, { onSent }) {
       const tag = extras.querySelector("select[name=tag]")?.value;
       if (tag) body.tag = tag;
     }
+    // Keep the focus in the composer while the button is disabled (a disabled button drops it).
+    if (document.activeElement === sendButton && !textarea.disabled) textarea.focus();
     sending = true;
     updateSend();
     showError(null);
@@ -198,7 +200,8 @@ export function composer(contact, initialChannelId, { onSent }) {
     textarea.value = "";
     onSent(result.data.message, result.data.conversation);
     await load();
-    if (!textarea.disabled) textarea.focus();
+    // Back to writing, unless the agent has moved on meanwhile (Escape, a click elsewhere).
+    if (form.contains(document.activeElement) && !textarea.disabled) textarea.focus();
   }
 
   load();

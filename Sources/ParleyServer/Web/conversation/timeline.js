@@ -17,6 +17,17 @@ export function timeline(contactId) {
   const top = h("div", { class: "timeline-top" });
   const scroller = h("div", { class: "timeline-scroll", tabindex: "0", "aria-label": "Conversation history" }, top, list);
 
+  /**
+   * Adds or replaces an item, never with an older copy: a page fetched before a delivery
+   * report may arrive after the live event that carried it.
+   */
+  function merge(item) {
+    const k = key(item);
+    const known = items.get(k);
+    if (known?.message && item.message && Date.parse(known.message.updatedAt) > Date.parse(item.message.updatedAt)) return;
+    items.set(k, item);
+  }
+
   function sorted() {
     return [...items.values()].sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || key(a).localeCompare(key(b)));
   }
@@ -47,7 +58,7 @@ export function timeline(contactId) {
     const result = await get(`/api/v1/contacts/${contactId}/timeline${query({ limit: 50 })}`);
     if (!result.ok) { mount(list, h("li", { class: "alert alert-error" }, result.error.message)); return; }
     const stick = firstLoad || nearBottom();
-    for (const item of result.data.items) items.set(key(item), item);
+    for (const item of result.data.items) merge(item);
     if (firstLoad) cursor = result.data.nextCursor;
     firstLoad = false;
     render();
@@ -61,7 +72,7 @@ export function timeline(contactId) {
     loadingOlder = false;
     if (!result.ok) return;
     const before = scroller.scrollHeight;
-    for (const item of result.data.items) items.set(key(item), item);
+    for (const item of result.data.items) merge(item);
     cursor = result.data.nextCursor;
     render();
     scroller.scrollTop += scroller.scrollHeight - before; // keep the reader's place
@@ -72,7 +83,7 @@ export function timeline(contactId) {
   /** A message from a send or an event: added or updated in place. */
   function upsertMessage(message) {
     const stick = nearBottom();
-    items.set(`m${message.id}`, { type: "message", at: message.createdAt, message });
+    merge({ type: "message", at: message.createdAt, message });
     render();
     if (stick) scroller.scrollTop = scroller.scrollHeight;
   }
