@@ -3,7 +3,7 @@ import re
 
 from playwright.sync_api import expect
 
-from conftest import sign_in
+from conftest import Api, sign_in
 
 
 def test_contacts_search_create_edit_import(demo, page, shot, tmp_path):
@@ -92,6 +92,30 @@ def test_settings_channels_workspace_tokens(demo, page, shot):
     expect(page.locator("tbody tr", has_text="CRM sync")).to_be_visible()
     page.get_by_role("link", name="Users").click()
     expect(page.locator("tbody tr")).to_have_count(3)
+
+
+def test_close_dialog_follows_the_closing_note_mode(demo, page, shot):
+    owner = Api(demo.base, "demo@parley.local")
+    owner.call("PATCH", "/api/v1/workspace/settings", {"closingNoteMode": "both_required", "closingCategories": ["Sale", "Support"]})
+    sign_in(page, demo.base, "ana@parley.local")
+    page.get_by_label("Search conversations").fill("Jörg")
+    expect(page.locator(".row")).to_have_count(1)
+    page.locator(".row").first.click()
+    page.keyboard.press("e")
+    dialog = page.get_by_role("dialog", name=re.compile("Close the conversation"))
+    expect(dialog.get_by_label("Category", exact=True)).to_be_visible()
+    expect(dialog.get_by_label("Summary", exact=True)).to_be_visible()
+    dialog.get_by_role("button", name="Close conversation").click()
+    # Both are required: nothing is sent until they are filled in.
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("Category", exact=True).select_option("Support")
+    dialog.get_by_label("Summary", exact=True).fill("Tracking number sent")
+    shot(page, "both-required")
+    dialog.get_by_role("button", name="Close conversation").click()
+    expect(page.locator(".conv-head .chip")).to_have_text("Closed")
+    expect(page.locator(".activity-closed").last).to_contain_text("Support — Tracking number sent")
+    page.get_by_role("button", name="Reopen").click()
+    expect(page.locator(".conv-head .chip")).to_have_text("Open")
 
 
 def test_inbox_first_load_budget(demo, browser, shot):
