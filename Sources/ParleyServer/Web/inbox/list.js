@@ -47,7 +47,7 @@ export function inboxList({ onSelect }) {
     if (failure) status.textContent = failure;
     else if (loading) status.textContent = rows.length ? "Loading more…" : "Loading conversations…";
     else if (!rows.length) status.textContent = getState().filters.q ? "No conversation matches this search." : "Nothing here. Enjoy the calm.";
-    else status.textContent = cursor ? "" : "";
+    else status.textContent = "";
     status.hidden = !status.textContent;
   }
 
