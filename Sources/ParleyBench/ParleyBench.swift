@@ -35,6 +35,18 @@ struct ParleyBench: AsyncParsableCommand {
     @Flag(name: .customLong("skip-http"), help: "Leave out the live-server part (webhook ingest, composer, sending)")
     var skipHTTP = false
 
+    @Flag(name: .customLong("realtime-only"), help: "Only the event stream part: fan-out latency and idle connections")
+    var realtimeOnly = false
+
+    @Option(name: .customLong("realtime-clients"), help: "WebSocket clients receiving each event (--quick: 200)")
+    var realtimeClients: Int = 1000
+
+    @Option(name: .customLong("idle-connections"), help: "Idle WebSocket connections to measure memory with (--quick: 1000)")
+    var idleConnections: Int = 10000
+
+    @Option(name: .customLong("realtime-events"), help: "Events written during the fan-out measurement (--quick: 30)")
+    var realtimeEvents: Int = 100
+
     func run() async throws {
         var logger = Logger(label: "parley-bench")
         logger.logLevel = .warning
@@ -49,6 +61,17 @@ struct ParleyBench: AsyncParsableCommand {
 
         let now = Date()
         var results: [Measurement] = []
+        let realtime = RealtimeBench(databaseURL: url, database: database, clients: quick ? 200 : realtimeClients,
+                                     idleConnections: quick ? 1000 : idleConnections, events: quick ? 30 : realtimeEvents, logger: logger)
+        if realtimeOnly {
+            if try await database.read({ db in try await db.raw("SELECT COUNT(*) AS n FROM users").first()?.decode(column: "n", as: Int.self) ?? 0 }) == 0 {
+                _ = try await Seeder.prepare(database: database, now: now)
+            }
+            results = try await realtime.run()
+            printTable(results)
+            try write(results)
+            return
+        }
         if measureOnly {
             let seeder = try await Seeder.existing(database: database)
             let scale = try await database.read { db in
@@ -57,6 +80,7 @@ struct ParleyBench: AsyncParsableCommand {
             results = try await measure(database: database, seeder: seeder, scale: scale, iterations: iterations)
             if !skipHTTP {
                 results += try await HTTPBench(database: database, workspaceId: seeder.workspaceId, scale: scale, quick: quick, logger: logger).run()
+                results += try await realtime.run()
             }
             printTable(results)
             try write(results)
@@ -80,6 +104,7 @@ struct ParleyBench: AsyncParsableCommand {
         }
         if !skipHTTP {
             results += try await HTTPBench(database: database, workspaceId: seeder.workspaceId, scale: seeded, quick: quick, logger: logger).run()
+            results += try await realtime.run()
         }
         print("")
         printTable(results)

@@ -3,6 +3,7 @@ import HummingbirdCore
 import ServiceLifecycle
 import HummingbirdWebSocket
 import Logging
+import NIOCore
 import ParleyCore
 import ParleyStore
 
@@ -42,7 +43,8 @@ func buildRouter(services: Services, web: WebAssetSource?) throws -> Router<AppR
 
 /// Builds the Parley application on top of an opened, migrated database, with the outbox
 /// worker running beside the HTTP server.
-public func buildApplication(services: Services, runWorkers: Bool = true) throws -> some ApplicationProtocol {
+public func buildApplication(services: Services, runWorkers: Bool = true,
+                             onServerRunning: @escaping @Sendable (any NIOCore.Channel) async -> Void = { _ in }) throws -> some ApplicationProtocol {
     let router = try buildRouter(services: services)
     var workers: [any Service] = [RealtimeService(services: services)]
     if runWorkers { workers.append(OutboxWorker(services: services)) }
@@ -51,6 +53,7 @@ public func buildApplication(services: Services, runWorkers: Bool = true) throws
         server: .http1WebSocketUpgrade(webSocketRouter: router, configuration: .init(ws: .init(maxFrameSize: 1 << 18))),
         configuration: .init(address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "Parley"),
         services: workers,
+        onServerRunning: onServerRunning,
         logger: services.logger
     )
 }

@@ -40,7 +40,7 @@ public struct FeedBatch: Sendable {
 /// PostgreSQL draws event ids before commit, so id 11 can become visible after id 12 has been
 /// read. Ordering by id and remembering the last one would then lose 11 forever. Instead each
 /// event records its transaction id (`tx`), and the feed only returns events whose transaction
-/// is older than the oldest one still running (`pg_snapshot_xmin`): those are final, and any
+/// is older than the oldest one still running (the horizon): those are final, and any
 /// transaction that commits later has a larger `tx`, so it sorts after everything returned.
 public struct EventFeed: Sendable {
     public let database: any Database
@@ -57,9 +57,10 @@ public struct EventFeed: Sendable {
         return try await database.read { db in
             switch kind {
             case .postgres:
+                let horizon = try await Self.horizon(db)
                 let row = try await db.raw("""
                     SELECT e.tx::text AS tx, e.id FROM events e
-                    WHERE e.tx < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY e.tx DESC, e.id DESC LIMIT 1
+                    WHERE e.tx < CAST(\(bind: String(horizon)) AS xid8) ORDER BY e.tx DESC, e.id DESC LIMIT 1
                     """).first()
                 return try row.map(Self.position) ?? .start
             case .sqlite:
@@ -88,10 +89,12 @@ public struct EventFeed: Sendable {
             var sql: SQLQueryString
             switch kind {
             case .postgres:
+                // The horizon is read first, in a statement of its own: every transaction below it
+                // had ended by then, so the next statement sees all of their events.
+                let horizon = try await Self.horizon(db)
                 sql = """
-                    WITH horizon AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
-                    SELECT \(unsafeRaw: Self.columns), e.tx::text AS tx, (e.tx < horizon.xmin) AS ready
-                    FROM horizon, events e
+                    SELECT \(unsafeRaw: Self.columns), e.tx::text AS tx, (e.tx < CAST(\(bind: String(horizon)) AS xid8)) AS ready
+                    FROM events e
                     WHERE (e.tx, e.id) > (CAST(\(bind: String(position.tx)) AS xid8), \(bind: position.id))
                     """
                 if let workspaceId { sql = "\(sql) AND e.workspace_id = \(bind: workspaceId)" }
@@ -141,6 +144,32 @@ public struct EventFeed: Sendable {
             total += deleted
             if deleted < batchSize { return total }
         }
+    }
+
+    /// The oldest transaction of this database that may still commit events (or the next one to
+    /// start, when none is running). Transactions of other databases on the same server cannot
+    /// write these events, so unlike the server-wide `pg_snapshot_xmin` they hold nothing back;
+    /// when some session of this database belongs to another role (whose transaction ids are
+    /// hidden from us), the server-wide horizon is used instead.
+    static func horizon(_ db: any SQLDatabase) async throws -> UInt64 {
+        let row = try await db.raw("""
+            SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS next, pg_snapshot_xmin(pg_current_snapshot())::text AS global,
+                   (SELECT min(backend_xid::text::bigint) FROM pg_stat_activity
+                     WHERE datname = current_database() AND backend_xid IS NOT NULL) AS oldest,
+                   (SELECT count(*) FROM pg_stat_activity
+                     WHERE datname = current_database() AND usesysid IS NOT NULL AND usename <> current_user) AS hidden
+            """).first()
+        guard let row, let next = UInt64(try row.decode(column: "next", as: String.self)),
+              let global = UInt64(try row.decode(column: "global", as: String.self)) else {
+            throw StoreError.conflict("cannot read the transaction horizon")
+        }
+        if try row.decode(column: "hidden", as: Int64.self) > 0 { return global }
+        guard let oldest = try row.decode(column: "oldest", as: Int64?.self).map(UInt64.init) else { return next }
+        // pg_stat_activity shows 32-bit ids: place it in the epoch of `next` (or the one before,
+        // if the counter wrapped since it started).
+        let epoch = next >> 32
+        let full = oldest <= (next & 0xFFFF_FFFF) ? (epoch << 32 | oldest) : ((epoch &- 1) << 32 | oldest)
+        return min(full, next)
     }
 
     static func position(_ row: any SQLRow) throws -> EventPosition {

@@ -80,6 +80,7 @@ public struct InboxRepository: Sendable {
             case .oldest: (sortKey, direction) = ("c.last_activity_at", "ASC")
             case .waiting: (sortKey, direction) = ("c.waiting_sort", "ASC")
             }
+            if query.closing != nil { (sortKey, direction) = (Self.windowClosesAt, "ASC") }
             // PostgreSQL joins in the written order (see PostgresDatabaseBackend): with a search,
             // the few matching contacts drive; without, the inbox index does. SQLite's planner
             // picks the better of the two by itself (measured), so it keeps the IN form below.

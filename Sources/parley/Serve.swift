@@ -33,8 +33,13 @@ struct Serve: AsyncParsableCommand {
             guard let cost = UInt8(raw), (4...31).contains(cost) else { throw ValidationError("PARLEY_BCRYPT_COST must be 4 to 31") }
             return cost
         } ?? 12
+        let retentionDays = try Environment.value("PARLEY_EVENT_RETENTION_DAYS").map { raw -> Double in
+            guard let days = Double(raw), days > 0 else { throw ValidationError("PARLEY_EVENT_RETENTION_DAYS must be a positive number of days") }
+            return days
+        } ?? 7
         let configuration = ServerConfiguration(
-            host: host, port: port, publicURL: publicURL ?? Environment.value("PARLEY_PUBLIC_URL"), bcryptCost: bcryptCost
+            host: host, port: port, publicURL: publicURL ?? Environment.value("PARLEY_PUBLIC_URL"), bcryptCost: bcryptCost,
+            eventRetention: retentionDays * 24 * 3600
         )
 
         let registry = PrometheusCollectorRegistry()

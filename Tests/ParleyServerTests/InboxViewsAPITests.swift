@@ -45,14 +45,16 @@ struct InboxViewsAPITests {
             let telegram = try await services.channels.create(workspaceId: 1, kind: .telegram, name: "Telegram", credentials: [:], apiBaseUrl: nil,
                                                               actorUserId: nil, at: api.clock.now())
             let now = api.clock.now()
-            // Closes in 20 h, in 2 h, closed an hour ago; and a channel without a window.
-            let cases: [(String, Int64, TimeInterval)] = [("Twenty", whatsapp.id, 4), ("Two", whatsapp.id, 22), ("Gone", whatsapp.id, 25),
+            // Closes in 2 h, in 20 h, closed an hour ago; and a channel without a window. The
+            // later-recorded "Twenty" is the newest, so only the closing order puts "Two" first.
+            let cases: [(String, Int64, TimeInterval)] = [("Two", whatsapp.id, 22), ("Twenty", whatsapp.id, 4), ("Gone", whatsapp.id, 25),
                                                            ("Telegram", telegram.id, 1)]
             for (index, item) in cases.enumerated() {
+                api.clock.advance(by: 1)
                 _ = try await services.inbound.record(
                     InboundMessage(channelId: item.1, externalId: "ext-\(index)", displayName: item.0, providerMessageId: "m-\(index)",
                                    providerTimestamp: now.addingTimeInterval(-item.2 * 3600), text: "hola"),
-                    workspaceId: 1, receivedAt: now)
+                    workspaceId: 1, receivedAt: api.clock.now())
             }
             func names(_ query: String) async throws -> [String] {
                 let reply = try await api.send(.get, "/api/v1/conversations\(query)")

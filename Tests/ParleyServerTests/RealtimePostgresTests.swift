@@ -12,20 +12,24 @@ struct RealtimePostgresTests {
     /// feed must not hand out B and move past A: it holds B back until A is final.
     @Test func aLaterIdCommittedFirstDoesNotHideTheEarlierOne() async throws {
         try await TestBackend.postgres.withDatabase { database in
+            let workspace = try await WorkspaceRepository(database: database).createWithOwner(
+                name: "W", ownerEmail: "o@example.com", ownerName: "O", ownerPasswordHash: "x", at: Date()).workspace
             let feed = EventFeed(database: database)
             let start = try await feed.head()
             let (aInserted, aInsertedSignal) = AsyncStream.makeStream(of: Void.self)
             let (release, releaseSignal) = AsyncStream.makeStream(of: Void.self)
             let a = Task {
+                // A failure ends the signal stream, so the test fails instead of waiting forever.
+                defer { aInsertedSignal.finish() }
                 try await database.transaction { db in
-                    try await EventLog.append(on: db, workspaceId: 1, type: .contactCreated, subjectId: 1, payload: NoPayload(), at: Date())
+                    try await EventLog.append(on: db, workspaceId: workspace.id, type: .contactCreated, subjectId: 1, payload: NoPayload(), at: Date())
                     aInsertedSignal.yield()
                     for await _ in release { break }
                 }
             }
             for await _ in aInserted { break }
             let b = try await database.transaction { db in
-                try await EventLog.append(on: db, workspaceId: 1, type: .contactCreated, subjectId: 2, payload: NoPayload(), at: Date())
+                try await EventLog.append(on: db, workspaceId: workspace.id, type: .contactCreated, subjectId: 2, payload: NoPayload(), at: Date())
             }
             let early = try await feed.read(after: start, limit: 10)
             #expect(early.events.isEmpty)
@@ -50,6 +54,7 @@ struct RealtimePostgresTests {
             let (aInserted, aInsertedSignal) = AsyncStream.makeStream(of: Void.self)
             let (release, releaseSignal) = AsyncStream.makeStream(of: Void.self)
             let a = Task {
+                defer { aInsertedSignal.finish() }
                 try await services.database.transaction { db in
                     try await EventLog.append(on: db, workspaceId: 1, type: .contactUpdated, subjectId: early.id, payload: NoPayload(), at: Date())
                     aInsertedSignal.yield()

@@ -87,8 +87,11 @@ public enum TestSupportError: Error {
 /// process: quicker than migrating each time and fully isolated (no TRUNCATE between tests).
 actor PostgresTemplate {
     static let shared = PostgresTemplate()
-    private var template: String?
-    private var admin: (any Database)?
+    /// Started by the first caller and awaited by all: the actor is re-entered at every await,
+    /// so a plain "is it made yet" check let concurrent tests each migrate a template of their
+    /// own, and those long migration transactions held back every other test's event stream.
+    private var template: Task<String, any Error>?
+    private var admin: Task<any Database, any Error>?
 
     static func url(_ serverURL: String, database: String) -> String {
         guard var components = URLComponents(string: serverURL) else { return serverURL }
@@ -97,25 +100,26 @@ actor PostgresTemplate {
     }
 
     private func adminDatabase(serverURL: String) async throws -> any Database {
-        if let admin { return admin }
-        let opened = try await DatabaseFactory.open(url: Self.url(serverURL, database: "postgres"), logger: .quiet)
-        admin = opened
-        return opened
+        let task = admin ?? Task { try await DatabaseFactory.open(url: Self.url(serverURL, database: "postgres"), logger: .quiet) }
+        admin = task
+        return try await task.value
     }
 
     func createDatabase(serverURL: String) async throws -> String {
-        let admin = try await adminDatabase(serverURL: serverURL)
-        let template: String
-        if let existing = self.template {
-            template = existing
-        } else {
-            template = "parley_tpl_" + Self.suffix()
-            try await admin.read { db in try await db.raw("CREATE DATABASE \(unsafeRaw: template)").run() }
-            let database = try await DatabaseFactory.open(url: Self.url(serverURL, database: template), logger: .quiet)
+        let adminTask = admin ?? Task { try await DatabaseFactory.open(url: Self.url(serverURL, database: "postgres"), logger: .quiet) }
+        admin = adminTask
+        let templateTask = template ?? Task {
+            let admin = try await adminTask.value
+            let name = "parley_tpl_" + Self.suffix()
+            try await admin.read { db in try await db.raw("CREATE DATABASE \(unsafeRaw: name)").run() }
+            let database = try await DatabaseFactory.open(url: Self.url(serverURL, database: name), logger: .quiet)
             try await Migrator(database: database, logger: .quiet).migrate()
             await database.shutdown()
-            self.template = template
+            return name
         }
+        template = templateTask
+        let admin = try await adminTask.value
+        let template = try await templateTask.value
         let name = "parley_t_" + Self.suffix()
         try await admin.read { db in try await db.raw("CREATE DATABASE \(unsafeRaw: name) TEMPLATE \(unsafeRaw: template)").run() }
         return name
