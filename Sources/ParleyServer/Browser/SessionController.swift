@@ -7,11 +7,6 @@ import ParleyStore
 struct SessionController {
     let services: Services
 
-    struct SessionRequest: Decodable {
-        let email: String
-        let password: String
-    }
-
     struct SetupRequest: Decodable {
         let token: String
         let password: String
@@ -44,7 +39,7 @@ struct SessionController {
     var secureCookies: Bool { services.configuration.publicURL.lowercased().hasPrefix("https://") }
 
     @Sendable func signIn(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let body = try await RequestDecoding.decode(SessionRequest.self, from: request, context: context)
+        let body = try await RequestDecoding.decode(AuthController.LoginRequest.self, from: request, context: context)
         let session = try await AuthController(services: services).signIn(email: body.email, password: body.password, name: "web")
         return try await sessionResponse(session)
     }
