@@ -47,6 +47,9 @@ struct ParleyBench: AsyncParsableCommand {
     @Option(name: .customLong("realtime-events"), help: "Events written during the fan-out measurement (--quick: 30)")
     var realtimeEvents: Int = 100
 
+    @Option(name: .customLong("realtime-interval-ms"), help: "Milliseconds between those events")
+    var realtimeIntervalMs: Int = 100
+
     func run() async throws {
         var logger = Logger(label: "parley-bench")
         logger.logLevel = .warning
@@ -62,7 +65,8 @@ struct ParleyBench: AsyncParsableCommand {
         let now = Date()
         var results: [Measurement] = []
         let realtime = RealtimeBench(databaseURL: url, database: database, clients: quick ? 200 : realtimeClients,
-                                     idleConnections: quick ? 1000 : idleConnections, events: quick ? 30 : realtimeEvents, logger: logger)
+                                     idleConnections: quick ? 1000 : idleConnections, events: quick ? 30 : realtimeEvents,
+                                     interval: .milliseconds(realtimeIntervalMs), logger: logger)
         if realtimeOnly {
             if try await database.read({ db in try await db.raw("SELECT COUNT(*) AS n FROM users").first()?.decode(column: "n", as: Int.self) ?? 0 }) == 0 {
                 _ = try await Seeder.prepare(database: database, now: now)

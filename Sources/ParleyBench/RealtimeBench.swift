@@ -16,6 +16,8 @@ struct RealtimeBench {
     let clients: Int
     let idleConnections: Int
     let events: Int
+    /// Pause between writes: at 1,000 clients every event is 1,000 frames, so this sets the load.
+    let interval: Duration
     let logger: Logger
 
     func run() async throws -> [Measurement] {
@@ -68,7 +70,7 @@ struct RealtimeBench {
         return (Running(services: services, task: task), port)
     }
 
-    /// Connects `clients`, writes `events` contacts one by one (20 ms apart), and measures from
+    /// Connects `clients`, writes `events` contacts one by one (`interval` apart), and measures from
     /// each write's start to each client's receipt of its frame.
     private func fanOut(name: String, writer: Services, port: Int, token: String, workspaceId: Int64) async throws -> Measurement {
         let started = Mutex<[Int: ContinuousClock.Instant]>([:])
@@ -88,7 +90,7 @@ struct RealtimeBench {
             started.withLock { $0[sequence] = clock.now }
             _ = try await writer.contacts.create(workspaceId: workspaceId, fields: ContactFields(firstName: .some("rt\(run)-\(sequence)")),
                                                  actorUserId: nil, at: Date())
-            try await Task.sleep(for: .milliseconds(20))
+            try await Task.sleep(for: interval)
         }
         let expected = events * connections.count
         let deadline = clock.now + .seconds(30)

@@ -33,13 +33,14 @@ struct Demo: AsyncParsableCommand {
         let seeded = try await DemoWorkspace(services: services, simulator: simulator, simulatorURL: simulatorURL).create()
         FileHandle.standardOutput.write(Data("""
 
-            Parley demo on \(services.configuration.publicURL)   (providers simulated at \(simulatorURL); data in \(url))
-            Log in as \(seeded.logins.joined(separator: ", ")) with password "\(Self.password)".
+            Parley demo: open \(services.configuration.publicURL)/ in a browser   (providers simulated at \(simulatorURL); data in \(url))
+            Sign in as \(seeded.logins.joined(separator: ", ")) with password "\(Self.password)".
             Contacts on every channel wrote 5 minutes, 23 hours, 3 days and 8 days ago; WeChat's "Wei (19 sent)" has one
             message left in its window; the Viber channel has 2 free chatbot-initiated messages left this month.
-            Rosa Martínez wrote on WhatsApp 3 days ago and Ben closed her conversation: as Ana, find her with
-            GET /api/v1/conversations?status=closed&q=rosa, check GET /api/v1/contacts/{id}/composer?channel=1 (template only),
-            and reopen with POST /api/v1/contacts/{id}/messages {"channelId":1,"template":{"name":"order_update","language":"es_MX","parameters":["Rosa","A-1001"]}}.
+            Rosa Martínez wrote on WhatsApp 3 days ago and Ben closed her conversation: as Ana, choose All → Closed, search
+            "rosa", open her: the composer allows only a template; pick order_update, fill it in, send, and she is open and yours.
+            (With the API: GET /api/v1/conversations?status=closed&q=rosa, GET /api/v1/contacts/{id}/composer?channel=1, then
+            POST /api/v1/contacts/{id}/messages {"channelId":1,"template":{"name":"order_update","language":"es_MX","parameters":["Rosa","A-1001"]}}.)
 
             """.utf8))
         try await buildApplication(services: services).runService()
