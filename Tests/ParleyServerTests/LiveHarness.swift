@@ -28,9 +28,8 @@ struct LiveHarness {
     private static func run(on database: any Database, _ body: @escaping @Sendable (LiveHarness) async throws -> Void) async throws {
         let clock = TestClock(Date())
         let services = Services(configuration: ServerConfiguration(host: "127.0.0.1", port: 0, bcryptCost: 4), database: database, clock: clock, logger: .quiet)
-        if try await Bootstrap.ensureWorkspace(services: services, email: APIHarness.ownerEmail, password: APIHarness.ownerPassword) == nil {
-            // A second instance on a shared database: the owner exists already.
-        }
+        // Nil for a second instance on a shared database: the owner exists already.
+        _ = try await Bootstrap.ensureWorkspace(services: services, email: APIHarness.ownerEmail, password: APIHarness.ownerPassword)
         let app = try buildApplication(services: services, runWorkers: false)
         try await app.test(.live) { client in
             let login = try await APIHarness.send(client, .post, "/api/v1/auth/login", json: ["email": APIHarness.ownerEmail, "password": APIHarness.ownerPassword])
