@@ -75,9 +75,48 @@ public struct ChannelConfig: Sendable {
 /// Something the provider told us.
 public enum InboundEvent: Sendable, Equatable {
     /// A message from a contact.
-    case message(externalId: String, displayName: String?, providerMessageId: String, timestamp: Date, text: String)
+    case message(InboundMessageEvent)
     /// A delivery report for one of our messages.
     case status(providerMessageId: String, status: DeliveryStatus, reason: FailureReason?, errorCode: String?, errorText: String?)
+    /// A contact edited or withdrew one of their messages.
+    case revision(InboundRevision)
+    /// Every message we sent to `externalId` up to `upTo` reached `status` (Messenger's watermarks).
+    case watermark(externalId: String, status: DeliveryStatus, upTo: Date)
+}
+
+/// A contact's public profile as a provider's profile API returns it.
+public struct ContactProfile: Sendable, Equatable {
+    public var firstName: String?
+    public var lastName: String?
+    /// The whole name when the provider gives only one.
+    public var displayName: String?
+
+    public init(firstName: String? = nil, lastName: String? = nil, displayName: String? = nil) {
+        func clean(_ value: String?) -> String? {
+            let trimmed = value?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            return trimmed.isEmpty ? nil : trimmed
+        }
+        self.firstName = clean(firstName)
+        self.lastName = clean(lastName)
+        self.displayName = clean(displayName) ?? clean([self.firstName, self.lastName].compactMap { $0 }.joined(separator: " "))
+    }
+
+    /// Whether the provider told us any name at all.
+    public var isEmpty: Bool { displayName == nil }
+}
+
+/// What a profile lookup found.
+public enum ProfileLookup: Sendable, Equatable {
+    case found(ContactProfile)
+    /// The provider has no name for this contact (or will never give one): do not ask again.
+    case none
+    /// The provider could not answer now: ask again later.
+    case retry(String)
+}
+
+/// Providers with a profile API for contacts whose messages carry no name.
+public protocol ProfileFetching: Sendable {
+    func fetchProfile(externalId: String, channel: ChannelConfig, http: ProviderHTTP) async -> ProfileLookup
 }
 
 /// Why a message could not be delivered, as Parley names it across providers.

@@ -12,8 +12,14 @@ public struct SystemClock: ParleyClock {
 }
 
 extension Date {
-    /// Milliseconds since 1970, the unit every stored timestamp uses.
-    public var epochMilliseconds: Int64 { Int64((timeIntervalSince1970 * 1000).rounded(.down)) }
+    /// Milliseconds since 1970, the unit every stored timestamp uses. A date made from whole
+    /// milliseconds (a provider's timestamp) sits a hair below them in binary floating point, so a
+    /// value within a microsecond of a whole millisecond is that millisecond; others round down.
+    public var epochMilliseconds: Int64 {
+        let exact = timeIntervalSince1970 * 1000
+        let nearest = exact.rounded()
+        return Int64(abs(exact - nearest) < 0.001 ? nearest : exact.rounded(.down))
+    }
 
     public init(epochMilliseconds: Int64) {
         self.init(timeIntervalSince1970: TimeInterval(epochMilliseconds) / 1000)

@@ -33,7 +33,8 @@ public struct ComposerState: Codable, Sendable, Equatable {
             input.content = content
             return WindowPolicy.decide(input)
         }
-        let window = MessagingWindow.state(kind: base.channel, lastInboundAt: base.lastInboundAt, now: base.now)
+        let window = MessagingWindow.state(kind: base.channel, lastInboundAt: base.lastInboundAt, now: base.now,
+                                            outboundSinceInbound: base.outboundSinceInbound)
         var state = ComposerState(channelType: base.channel, window: window, humanAgentUntil: nil, allowed: [], tags: [],
                                   viberQuotaLeft: nil, weChatMessagesLeft: nil, sendsUndelivered: false, reason: "")
         if base.channel == .messenger || base.channel == .instagram {

@@ -10,9 +10,18 @@ public struct Message: Codable, Sendable, Equatable {
     public var direction: MessageDirection
     public var senderKind: SenderKind
     public var senderUserId: Int64?
-    /// `text`, `template` or `tagged`.
+    /// Outbound: `text`, `template` or `tagged`. Inbound: `text`, or the kind of content the
+    /// contact sent (`button`, `location`, `sticker`, …), whose `text` is then the readable part
+    /// or a placeholder such as "[sticker]".
     public var contentKind: String
+    /// Nil once the contact withdrew the message (see ``deletedAt``).
     public var text: String?
+    /// The content's structured facts (a button's payload, coordinates, a media id).
+    public var details: [String: String]?
+    /// When the contact last edited the message (provider time).
+    public var editedAt: Date?
+    /// When the contact withdrew (unsent) the message (provider time).
+    public var deletedAt: Date?
     public var status: DeliveryStatus
     public var failureReason: String?
     public var providerErrorCode: String?
@@ -26,8 +35,11 @@ public struct Message: Codable, Sendable, Equatable {
         id: Int64, contactId: Int64, conversationId: Int64?, channelId: Int64, identityId: Int64, direction: MessageDirection,
         senderKind: SenderKind, senderUserId: Int64?, contentKind: String, text: String?, status: DeliveryStatus,
         failureReason: String?, providerErrorCode: String?, providerErrorText: String?, providerMessageId: String?,
-        providerTimestamp: Date?, createdAt: Date, updatedAt: Date
+        providerTimestamp: Date?, createdAt: Date, updatedAt: Date, details: [String: String]? = nil, editedAt: Date? = nil, deletedAt: Date? = nil
     ) {
+        self.details = details
+        self.editedAt = editedAt
+        self.deletedAt = deletedAt
         self.id = id
         self.contactId = contactId
         self.conversationId = conversationId

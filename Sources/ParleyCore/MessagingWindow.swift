@@ -8,16 +8,27 @@ public enum WindowStatus: String, Codable, Sendable {
     case closed
 }
 
+/// What ended a closed window.
+public enum WindowClosure: String, Codable, Sendable {
+    /// Its time ran out.
+    case time
+    /// Its messages were used up (WeChat: 20 per 48-hour window) before its time ran out.
+    case messageLimit = "message_limit"
+}
+
 /// A window's state at a moment: open or closed, and when it closes or closed.
 public struct WindowState: Codable, Sendable, Equatable {
     public var status: WindowStatus
-    /// When the standard window closes (open) or closed (closed); nil without a window or
+    /// When the window's time runs out (open) or ran out (closed); nil without a window or
     /// before the contact ever wrote.
     public var closesAt: Date?
+    /// Why a closed window is closed; nil while open, without a window, or before the contact wrote.
+    public var closedBy: WindowClosure?
 
-    public init(status: WindowStatus, closesAt: Date?) {
+    public init(status: WindowStatus, closesAt: Date?, closedBy: WindowClosure? = nil) {
         self.status = status
         self.closesAt = closesAt
+        self.closedBy = closedBy
     }
 }
 
@@ -32,11 +43,17 @@ public enum MessagingWindow {
         }
     }
 
-    /// The standard window's state. A window is open while `now < lastInbound + length`.
-    public static func state(kind: ChannelKind, lastInboundAt: Date?, now: Date) -> WindowState {
+    /// The standard window's state. A window is open while `now < lastInbound + length` and,
+    /// on WeChat, while fewer than its 20 messages were sent since the contact last wrote:
+    /// either one ending closes it (SPEC §3).
+    public static func state(kind: ChannelKind, lastInboundAt: Date?, now: Date, outboundSinceInbound: Int64 = 0) -> WindowState {
         guard let length = standardLength(of: kind) else { return WindowState(status: .none, closesAt: nil) }
         guard let lastInboundAt else { return WindowState(status: .closed, closesAt: nil) }
         let closesAt = lastInboundAt.addingTimeInterval(length)
-        return WindowState(status: now < closesAt ? .open : .closed, closesAt: closesAt)
+        if now >= closesAt { return WindowState(status: .closed, closesAt: closesAt, closedBy: .time) }
+        if kind == .wechat && outboundSinceInbound >= WindowPolicy.weChatMessageLimit {
+            return WindowState(status: .closed, closesAt: closesAt, closedBy: .messageLimit)
+        }
+        return WindowState(status: .open, closesAt: closesAt)
     }
 }

@@ -47,7 +47,7 @@ public func buildApplication(services: Services, runWorkers: Bool = true,
                              onServerRunning: @escaping @Sendable (any NIOCore.Channel) async -> Void = { _ in }) throws -> some ApplicationProtocol {
     let router = try buildRouter(services: services)
     var workers: [any Service] = [RealtimeService(services: services)]
-    if runWorkers { workers.append(OutboxWorker(services: services)) }
+    if runWorkers { workers += [OutboxWorker(services: services), ProfileWorker(services: services)] as [any Service] }
     return Application(
         router: router,
         server: .http1WebSocketUpgrade(webSocketRouter: router, configuration: .init(ws: .init(maxFrameSize: 1 << 18))),

@@ -21,11 +21,13 @@ struct ChannelsController {
         let credentials: [String: String]?
         let apiBaseUrl: String?
         let commercialTermsAccepted: Bool?
+        /// Viber: this month's chatbot-initiated count, corrected by an owner to match Viber's dashboard.
+        let viberMonthCount: Int64?
         /// Distinguishes `"apiBaseUrl": null` (remove the override) from leaving it out.
         let clearsApiBaseUrl: Bool
 
         enum CodingKeys: String, CodingKey {
-            case name, credentials, apiBaseUrl, commercialTermsAccepted
+            case name, credentials, apiBaseUrl, commercialTermsAccepted, viberMonthCount
         }
 
         init(from decoder: any Decoder) throws {
@@ -35,6 +37,7 @@ struct ChannelsController {
             apiBaseUrl = try container.decodeIfPresent(String.self, forKey: .apiBaseUrl)
             commercialTermsAccepted = try container.decodeUnlessNull(Bool.self, forKey: .commercialTermsAccepted)
             clearsApiBaseUrl = container.contains(.apiBaseUrl) && apiBaseUrl == nil
+            viberMonthCount = try container.decodeUnlessNull(Int64.self, forKey: .viberMonthCount)
         }
     }
 
@@ -61,7 +64,7 @@ struct ChannelsController {
                                                     body: "CreateChannelRequest", response: "Channel", status: 201, errors: [403]), handler: create)
         api.add(.get, "/api/v1/channels/{id}", RouteDoc(summary: "One channel, with its webhook URL", tag: "channels", response: "Channel", errors: [404]),
                 handler: get)
-        api.add(.patch, "/api/v1/channels/{id}", RouteDoc(summary: "Rename, rotate credentials (merged; an empty value removes one), change apiBaseUrl",
+        api.add(.patch, "/api/v1/channels/{id}", RouteDoc(summary: "Rename, rotate credentials (merged; an empty value removes one), change apiBaseUrl; owners correct the Viber count",
                                                           tag: "channels", body: "UpdateChannelRequest", response: "Channel", errors: [403, 404]), handler: update)
         api.add(.delete, "/api/v1/channels/{id}", RouteDoc(summary: "Disconnect a channel", tag: "channels", status: 204, errors: [403, 404]),
                 handler: delete)
@@ -126,17 +129,40 @@ struct ChannelsController {
         let identity = try context.requireAdministrator()
         let id = try context.id("id", what: "channel")
         let body = try await RequestDecoding.decode(UpdateChannelRequest.self, from: request, context: context)
+        // Checked before anything changes: a refused count leaves the other fields alone too.
+        if let count = body.viberMonthCount {
+            try await checkViberCount(count, channelId: id, identity: identity)
+        }
         let change = ChannelRepository.Update(
             name: try body.name.map(Self.validName),
             credentials: try body.credentials.map { try Self.validCredentials($0, allowEmptyValues: true) },
             apiBaseUrl: body.clearsApiBaseUrl ? .some(nil) : try body.apiBaseUrl.map { .some(try Self.validBaseURL($0)) },
             commercialTermsAccepted: body.commercialTermsAccepted
         )
-        guard let channel = try await services.channels.update(id: id, workspaceId: identity.user.workspaceId, change,
+        guard var channel = try await services.channels.update(id: id, workspaceId: identity.user.workspaceId, change,
                                                                actorUserId: identity.user.id, at: services.clock.now()) else {
             throw APIError.notFound("channel")
         }
+        if let count = body.viberMonthCount {
+            let now = services.clock.now()
+            channel = try await services.channels.setViberMonthCount(id: id, workspaceId: identity.user.workspaceId, count: count,
+                                                                     month: WindowPolicy.utcMonth(now), actorUserId: identity.user.id, at: now) ?? channel
+        }
         return JSONResponse(present(channel))
+    }
+
+    /// Only an owner corrects the Viber count, only on a Viber channel, only to a count Viber could report.
+    func checkViberCount(_ count: Int64, channelId: Int64, identity: Identity) async throws {
+        guard identity.user.role == .owner else { throw APIError.forbidden("only owners may correct the Viber count") }
+        guard (0...10_000_000).contains(count) else {
+            throw APIError.badRequest("field 'viberMonthCount' must be 0 to 10000000", field: "viberMonthCount")
+        }
+        guard let channel = try await services.channels.find(id: channelId, workspaceId: identity.user.workspaceId) else {
+            throw APIError.notFound("channel")
+        }
+        guard channel.kind == .viber else {
+            throw APIError.badRequest("field 'viberMonthCount' applies to Viber channels only", field: "viberMonthCount")
+        }
     }
 
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -47,7 +47,7 @@ extension ConversationsController.Row {
             unreadCount: row.conversation.unreadCount,
             assignee: zip(row.conversation.assigneeId, row.assigneeName).map { .init(id: $0, name: $1) },
             status: row.conversation.status,
-            window: row.channelType.map { MessagingWindow.state(kind: $0, lastInboundAt: row.lastInboundAt, now: now) }
+            window: row.channelType.map { MessagingWindow.state(kind: $0, lastInboundAt: row.lastInboundAt, now: now, outboundSinceInbound: row.outboundSinceInbound) }
                 ?? WindowState(status: .none, closesAt: nil),
             lastActivityAt: row.conversation.lastActivityAt,
             waitingSince: row.conversation.waitingSince,

@@ -133,6 +133,8 @@ enum OpenAPIDocument {
         ], required: ["type", "name"])),
         ("UpdateChannelRequest", Schema.object([
             ("name", Schema.string), ("credentials", Schema.map(Schema.string)), ("apiBaseUrl", Schema.nullableString), ("commercialTermsAccepted", Schema.boolean),
+            ("viberMonthCount", ["type": "integer", "minimum": 0, "maximum": 10_000_000,
+                                 "description": "Viber only, owners only: this UTC month's chatbot-initiated count, corrected to match Viber's dashboard (recorded as a channel.updated event naming who changed it)"]),
         ])),
         ("ContactInput", Schema.object([
             ("firstName", Schema.string), ("lastName", Schema.string), ("email", Schema.nullableString), ("phone", ["type": ["string", "null"], "description": "E.164, e.g. +14155551234"]),
@@ -155,7 +157,11 @@ enum OpenAPIDocument {
             ("key", Schema.string), ("label", Schema.string), ("type", Schema.enumeration(CustomFieldType.allCases.map(\.rawValue))), ("options", Schema.array(Schema.string)),
         ], required: ["key", "label", "type"])),
         ("CustomFieldPage", Schema.page(of: "CustomField")),
-        ("WindowState", Schema.object([("status", Schema.enumeration(["none", "open", "closed"])), ("closesAt", Schema.nullableDateTime)], required: ["status"])),
+        ("WindowState", Schema.object([
+            ("status", Schema.enumeration(["none", "open", "closed"])), ("closesAt", Schema.nullableDateTime),
+            ("closedBy", ["type": ["string", "null"], "enum": ["time", "message_limit", .null],
+                          "description": "why a closed window is closed: its time ran out, or (WeChat) its 20 messages were used"]),
+        ], required: ["status"])),
         ("Conversation", Schema.object([
             ("id", Schema.integer), ("contactId", Schema.integer), ("status", Schema.enumeration(["open", "closed"])), ("assigneeId", Schema.nullableInteger),
             ("channelId", Schema.nullableInteger), ("openedAt", Schema.dateTime), ("openedByUserId", Schema.nullableInteger), ("closedAt", Schema.nullableDateTime),
@@ -179,7 +185,10 @@ enum OpenAPIDocument {
             ("id", Schema.integer), ("contactId", Schema.integer), ("conversationId", Schema.nullableInteger), ("channelId", Schema.integer),
             ("identityId", Schema.integer), ("direction", Schema.enumeration(["inbound", "outbound"])),
             ("senderKind", Schema.enumeration(["contact", "user", "workflow", "system"])), ("senderUserId", Schema.nullableInteger),
-            ("contentKind", Schema.string), ("text", Schema.nullableString), ("status", Schema.enumeration(DeliveryStatus.allCases.map(\.rawValue))),
+            ("contentKind", ["type": "string", "description": "outbound: text, template or tagged; inbound: text or the kind the contact sent (button, location, sticker, …)"]),
+            ("text", ["type": ["string", "null"], "description": "the readable content, or a placeholder such as [sticker]; null once the contact deleted it"]),
+            ("details", ["type": ["object", "null"], "additionalProperties": ["type": "string"], "description": "inbound content's facts: a button's payload, coordinates, a media id"]),
+            ("editedAt", Schema.nullableDateTime), ("deletedAt", Schema.nullableDateTime), ("status", Schema.enumeration(DeliveryStatus.allCases.map(\.rawValue))),
             ("failureReason", Schema.nullableString), ("providerErrorCode", Schema.nullableString), ("providerErrorText", Schema.nullableString),
             ("providerMessageId", Schema.nullableString), ("providerTimestamp", Schema.nullableDateTime), ("createdAt", Schema.dateTime), ("updatedAt", Schema.dateTime),
         ], required: ["id", "contactId", "channelId", "direction", "senderKind", "contentKind", "status", "createdAt"])),

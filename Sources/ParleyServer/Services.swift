@@ -32,6 +32,10 @@ public struct Services: Sendable {
     public var templates: TemplateRepository { TemplateRepository(database: database) }
     public var outbox: OutboxRepository { OutboxRepository(database: database) }
     public var statusUpdater: MessageStatusUpdater { MessageStatusUpdater(database: database) }
+    public var revisions: MessageRevisions { MessageRevisions(database: database) }
+    public var profiles: ProfileRepository { ProfileRepository(database: database) }
+    /// Wakes the ``ProfileWorker`` when a webhook marked a nameless sender for a profile lookup.
+    public let profileSignal = CommitSignal()
     public var oneTimeTokens: OneTimeTokenRepository { OneTimeTokenRepository(database: database) }
     public var eventFeed: EventFeed { EventFeed(database: database) }
 

@@ -51,16 +51,25 @@ struct WebhookController {
             throw APIError.badRequest("the webhook body could not be read: \(error)")
         }
         let now = services.clock.now()
+        let looksUpProfiles = adapter is any ProfileFetching
         for event in events {
             switch event {
-            case .message(let externalId, let displayName, let providerMessageId, let timestamp, let text):
-                _ = try await services.inbound.record(
-                    InboundMessage(channelId: channelId, externalId: externalId, displayName: displayName, providerMessageId: providerMessageId,
-                                   providerTimestamp: timestamp, text: text),
+            case .message(let message):
+                let result = try await services.inbound.record(
+                    InboundMessage(channelId: channelId, externalId: message.externalId, aliasId: message.aliasId, displayName: message.displayName,
+                                   phone: message.phone, providerMessageId: message.providerMessageId, providerTimestamp: message.timestamp,
+                                   text: message.content.text, contentKind: message.content.kind, content: message.content.detailsJSON,
+                                   profileLookup: looksUpProfiles),
                     workspaceId: stored.workspaceId, receivedAt: now)
+                if result.stored && looksUpProfiles { services.profileSignal.signal() }
             case .status(let providerMessageId, let status, let reason, let code, let text):
                 try await services.statusUpdater.apply(channelId: channelId, providerMessageId: providerMessageId, status: status,
                                                        reason: reason?.rawValue, code: code, text: text, at: now)
+            case .revision(let revision):
+                try await services.revisions.revise(channelId: channelId, providerMessageId: revision.providerMessageId, text: revision.text,
+                                                    deleted: revision.deleted, at: revision.at, now: now)
+            case .watermark(let externalId, let status, let upTo):
+                try await services.statusUpdater.applyWatermark(channelId: channelId, externalId: externalId, status: status, upTo: upTo, at: now)
             }
         }
         return Self.response(adapter.acknowledgement)

@@ -65,6 +65,8 @@ public final class ProviderSimulator: Sendable {
         var wechatTokens: [String: (appId: String, expiresAt: Date)] = [:]
         var wechatSent: [String: (window: Date, count: Int)] = [:]
         var wechatForcedErrors: [Int] = []
+        /// Users the profile APIs know, by "provider:id".
+        var profiles: [String: SimulatedProfile] = [:]
     }
 
     let state = Mutex(State())
@@ -170,7 +172,7 @@ public final class ProviderSimulator: Sendable {
             provider = .line
         } else if path.hasPrefix("/2010-04-01/") {
             provider = .twilio
-        } else if path.hasSuffix("/me/messages") {
+        } else if path.hasSuffix("/me/messages") || (request.method == .get && query["fields"] != nil && query["access_token"] != nil) {
             provider = .messenger
         } else {
             provider = .whatsapp

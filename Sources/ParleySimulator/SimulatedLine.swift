@@ -29,6 +29,8 @@ extension ProviderSimulator {
                                        "chatMode": "chat", "markAsReadMode": "manual"])
         case ("POST", "/v2/bot/message/push"):
             return linePush(request, token: token)
+        case ("GET", let path) where path.hasPrefix("/v2/bot/profile/"):
+            return lineProfile(request)
         default:
             return Self.lineJSON(404, ["message": "Not found"])
         }

@@ -33,7 +33,9 @@ extension ProviderSimulator {
             return Self.metaError(400, code: 100, message: "Unsupported request")
         }
         let payload = request.json
-        guard payload["messaging_product"] as? String == "whatsapp", let to = payload["to"] as? String, let type = payload["type"] as? String else {
+        // A contact known only by a business-scoped user id is addressed with `recipient`.
+        guard payload["messaging_product"] as? String == "whatsapp", let to = payload["to"] as? String ?? payload["recipient"] as? String,
+              let type = payload["type"] as? String else {
             return Self.metaError(400, code: 100, message: "(#100) Invalid parameter")
         }
         switch type {
@@ -61,6 +63,7 @@ extension ProviderSimulator {
     }
 
     func messenger(_ request: Recorded) -> Response {
+        if request.method == "GET" { return metaProfile(request) }
         let token = request.query["access_token"] ?? ""
         guard let provider = state.withLock({ $0.metaTokens[token] }), provider == .messenger || provider == .whatsapp else {
             return Self.metaError(401, code: 190, message: "Invalid OAuth access token.")
@@ -121,6 +124,15 @@ extension ProviderSimulator {
     func metaSigned(_ object: [String: Any], secret: String) -> (body: [UInt8], headers: [(String, String)]) {
         let body = Array((try? JSONSerialization.data(withJSONObject: object)) ?? Data())
         let signature = HMAC<SHA256>.authenticationCode(for: Data(body), using: SymmetricKey(data: Data(secret.utf8)))
+            .map { String(format: "%02x", $0) }.joined()
+        return (body, [("Content-Type", "application/json"), ("X-Hub-Signature-256", "sha256=\(signature)")])
+    }
+}
+
+extension ProviderSimulator {
+    /// Signs a body as Meta signs webhooks (a fixture, or a payload built by a test).
+    public func metaSigned(body: [UInt8], appSecret: String) -> (body: [UInt8], headers: [(String, String)]) {
+        let signature = HMAC<SHA256>.authenticationCode(for: Data(body), using: SymmetricKey(data: Data(appSecret.utf8)))
             .map { String(format: "%02x", $0) }.joined()
         return (body, [("Content-Type", "application/json"), ("X-Hub-Signature-256", "sha256=\(signature)")])
     }

@@ -26,6 +26,8 @@ extension ProviderSimulator {
             return Self.json(200, ["status": 0, "status_message": "ok", "event_types": events])
         case "/pa/send_message":
             return viberSend(request, token: token)
+        case "/pa/get_user_details":
+            return viberProfile(request)
         default:
             return Self.json(404, ["status": 3, "status_message": "badData"])
         }

@@ -17,6 +17,8 @@ extension ProviderSimulator {
             return wechatToken(request)
         case "/cgi-bin/message/custom/send" where request.method == "POST":
             return wechatSend(request)
+        case "/cgi-bin/user/info":
+            return wechatProfile(request)
         default:
             return Self.json(404, ["errcode": 40066, "errmsg": "invalid url"])
         }

@@ -7,24 +7,43 @@ public struct InboundMessage: Sendable {
     public var channelId: Int64
     /// The sender's address on the channel (wa_id, PSID, chat id, email address, …).
     public var externalId: String
+    /// Another address of the same sender (WhatsApp's business-scoped user id next to the phone
+    /// number): a message carrying either finds the same identity.
+    public var aliasId: String?
     public var displayName: String?
+    /// The sender's phone number in E.164 when the address is one; fills the contact's empty phone.
+    public var phone: String?
     /// The provider's id of the message; a second delivery of the same id is ignored.
     public var providerMessageId: String
     /// The provider's timestamp of the message: the messaging window opens here.
     public var providerTimestamp: Date
+    /// The customer's content as text, never empty (a placeholder such as "[sticker]" when it has none).
     public var text: String
+    /// "text", or the kind of content ("button", "location", "sticker", …).
+    public var contentKind: String
+    /// The content's structured facts as a JSON object.
+    public var content: String?
     /// Contact fields to fill when the contact is new.
     public var profile: ContactFields
+    /// The provider can tell the sender's name when the message does not: a new nameless
+    /// identity is marked for a profile lookup.
+    public var profileLookup: Bool
 
-    public init(channelId: Int64, externalId: String, displayName: String?, providerMessageId: String, providerTimestamp: Date,
-                text: String, profile: ContactFields = ContactFields()) {
+    public init(channelId: Int64, externalId: String, aliasId: String? = nil, displayName: String?, phone: String? = nil,
+                providerMessageId: String, providerTimestamp: Date, text: String, contentKind: String = "text", content: String? = nil,
+                profile: ContactFields = ContactFields(), profileLookup: Bool = false) {
         self.channelId = channelId
         self.externalId = externalId
+        self.aliasId = aliasId
         self.displayName = displayName
+        self.phone = phone
         self.providerMessageId = providerMessageId
         self.providerTimestamp = providerTimestamp
         self.text = text
+        self.contentKind = contentKind
+        self.content = content
         self.profile = profile
+        self.profileLookup = profileLookup
     }
 }
 
@@ -75,7 +94,7 @@ public struct InboundRecorder: Sendable {
         let facts = database.facts
         return try await database.transaction { db in
             // The sender's identity and, in the same read, their open conversation if any.
-            var sender = try await Self.findIdentity(on: db, workspaceId: workspaceId, message: message)
+            var sender = try await InboundIdentities.find(on: db, workspaceId: workspaceId, message: message, at: now)
             if sender == nil {
                 sender = try await Self.createIdentity(on: db, workspaceId: workspaceId, message: message, at: now)
             }
@@ -93,9 +112,9 @@ public struct InboundRecorder: Sendable {
             // before anything else is touched.
             let inserted = try await db.raw("""
                 INSERT INTO messages (workspace_id, contact_id, conversation_id, channel_id, identity_id, direction, sender_kind, content_kind,
-                                      text, status, provider_message_id, provider_timestamp, created_at, updated_at)
-                VALUES (\(bind: workspaceId), \(bind: contactId), \(bind: conversationId), \(bind: message.channelId), \(bind: identityId), 'inbound', 'contact', 'text',
-                        \(bind: message.text), 'received', \(bind: message.providerMessageId), \(bind: timestamp), \(bind: now.epochMilliseconds), \(bind: now.epochMilliseconds))
+                                      text, content, status, provider_message_id, provider_timestamp, created_at, updated_at)
+                VALUES (\(bind: workspaceId), \(bind: contactId), \(bind: conversationId), \(bind: message.channelId), \(bind: identityId), 'inbound', 'contact',
+                        \(bind: message.contentKind), \(bind: message.text), \(bind: message.content), 'received', \(bind: message.providerMessageId), \(bind: timestamp), \(bind: now.epochMilliseconds), \(bind: now.epochMilliseconds))
                 ON CONFLICT (channel_id, provider_message_id) DO NOTHING
                 RETURNING id
                 """).first()
@@ -149,17 +168,6 @@ public struct InboundRecorder: Sendable {
         )
     }
 
-    /// The sender's identity, contact and open conversation, if the sender is known.
-    static func findIdentity(on db: any SQLDatabase, workspaceId: Int64, message: InboundMessage) async throws -> (Int64, Int64, Int64?)? {
-        guard let row = try await db.raw("""
-            SELECT i.id, i.contact_id, c.id AS open_id FROM contact_identities i
-            LEFT JOIN conversations c ON c.contact_id = i.contact_id AND c.status = 'open'
-            WHERE i.channel_id = \(bind: message.channelId) AND i.external_id = \(bind: message.externalId) AND i.workspace_id = \(bind: workspaceId)
-            """).first() else { return nil }
-        return (try row.decode(column: "contact_id", as: Int64.self), try row.decode(column: "id", as: Int64.self),
-                try row.decode(column: "open_id", as: Int64?.self))
-    }
-
     /// A new contact and identity for a first-time sender on a channel of this workspace.
     static func createIdentity(on db: any SQLDatabase, workspaceId: Int64, message: InboundMessage, at now: Date) async throws -> (Int64, Int64, Int64?) {
         guard try await db.raw("SELECT id FROM channels WHERE id = \(bind: message.channelId) AND workspace_id = \(bind: workspaceId)").first() != nil else {
@@ -167,14 +175,22 @@ public struct InboundRecorder: Sendable {
         }
         var profile = message.profile
         if profile.firstName == nil, profile.lastName == nil, let name = message.displayName {
-            let parts = name.split(separator: " ", maxSplits: 1).map(String.init)
-            profile.firstName = parts.first
-            profile.lastName = parts.count > 1 ? parts[1] : nil
+            (profile.firstName, profile.lastName) = InboundIdentities.split(name)
+        }
+        if profile.phone == nil, let phone = message.phone {
+            profile.phone = .some(phone)
         }
         let contactId = try await ContactRepository.insert(on: db, workspaceId: workspaceId, fields: profile, at: now)
         try await EventLog.append(on: db, workspaceId: workspaceId, type: .contactCreated, subjectId: contactId, payload: ["contactId": contactId], at: now)
         let identityId = try await ContactRepository.insertIdentity(on: db, workspaceId: workspaceId, contactId: contactId, channelId: message.channelId,
                                                                     externalId: message.externalId, displayName: message.displayName, at: now)
+        // The sender's second address, searchable phone digits, and a profile lookup when nameless.
+        let lookup: Int64? = message.profileLookup && message.displayName == nil ? now.epochMilliseconds : nil
+        try await db.raw("""
+            UPDATE contact_identities SET alias_id = \(bind: message.aliasId), phone_digits = \(bind: message.phone.map(SearchNormalization.digits)),
+                profile_due_at = \(bind: lookup)
+            WHERE id = \(bind: identityId)
+            """).run()
         return (contactId, identityId, nil)
     }
 }

@@ -49,6 +49,8 @@ public struct InboxRow: Sendable, Equatable {
     public var lastMessagePreview: String?
     public var lastMessageAt: Date?
     public var lastInboundAt: Date?
+    /// Messages sent since the contact last wrote (WeChat's window ends at 20).
+    public var outboundSinceInbound: Int64 = 0
     /// The row's position for the next page's cursor.
     public var sortKey: Int64
 }
@@ -93,7 +95,7 @@ public struct InboxRepository: Sendable {
                        c.closed_by_user_id, c.closing_category, c.closing_summary, c.last_activity_at, c.waiting_since, c.unread_count,
                        c.last_message_preview, \(unsafeRaw: sortKey) AS sort_key,
                        ct.first_name, ct.last_name, ct.email, ct.phone, ch.kind AS channel_kind, ch.name AS channel_name,
-                       u.name AS assignee_name, i.last_inbound_at, i.display_name, m.created_at AS last_message_at
+                       u.name AS assignee_name, i.last_inbound_at, i.outbound_since_inbound, i.display_name, m.created_at AS last_message_at
                 FROM \(source)
                 JOIN contacts ct ON ct.id = c.contact_id
                 LEFT JOIN channels ch ON ch.id = c.channel_id
@@ -111,6 +113,8 @@ public struct InboxRepository: Sendable {
                 let now = closing.now.epochMilliseconds
                 let until = now + Int64(closing.within * 1000)
                 sql = "\(sql) AND \(unsafeRaw: Self.windowClosesAt) > \(bind: now) AND \(unsafeRaw: Self.windowClosesAt) <= \(bind: until)"
+                // A WeChat window whose 20 messages are used is already closed, whatever its time.
+                sql = "\(sql) AND NOT (ch.kind = 'wechat' AND i.outbound_since_inbound >= \(bind: WindowPolicy.weChatMessageLimit))"
             }
             if let ids = query.conversationIds {
                 sql = "\(sql) AND c.id IN (\(SQLList(ids.map { SQLBind($0) })))"
@@ -153,6 +157,7 @@ public struct InboxRepository: Sendable {
                     lastMessagePreview: try row.decode(column: "last_message_preview", as: String?.self),
                     lastMessageAt: try row.decodeOptionalDate(column: "last_message_at"),
                     lastInboundAt: try row.decodeOptionalDate(column: "last_inbound_at"),
+                    outboundSinceInbound: try row.decode(column: "outbound_since_inbound", as: Int64?.self) ?? 0,
                     sortKey: try row.decode(column: "sort_key", as: Int64.self)
                 )
             }

@@ -72,14 +72,14 @@ public final class PostgresDatabaseBackend: Database {
 
     public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await client.withConnection { connection in
-            try await body(connection.sql(queryLogLevel: nil))
+            try await body(TextSafeDatabase(base: connection.sql(queryLogLevel: nil)))
         }
     }
 
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         do {
             let result = try await client.withTransaction(logger: logger) { connection in
-                try await body(connection.sql(queryLogLevel: nil))
+                try await body(TextSafeDatabase(base: connection.sql(queryLogLevel: nil)))
             }
             commits.signal()
             return result

@@ -52,13 +52,13 @@ public final class SQLiteDatabaseBackend: Database {
 
     public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         let reader = readers[nextReader.next() % readers.count]
-        return try await body(reader.sql())
+        return try await body(TextSafeDatabase(base: reader.sql()))
     }
 
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         await writeLock.lock()
         do {
-            let db = writer.sql()
+            let db = TextSafeDatabase(base: writer.sql())
             try await db.raw("BEGIN IMMEDIATE").run()
             do {
                 let result = try await body(db)

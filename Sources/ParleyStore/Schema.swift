@@ -291,5 +291,7 @@ public enum Schema {
             }
         },
         Schema.realtime,
+        Schema.webchat,
+        Schema.fidelity,
     ]
 }

@@ -51,7 +51,8 @@ public struct TimelineRepository: Sendable {
 
     static let messageColumns = """
         id, contact_id, conversation_id, channel_id, identity_id, direction, sender_kind, sender_user_id, content_kind, text, status,
-        failure_reason, provider_error_code, provider_error_text, provider_message_id, provider_timestamp, created_at, updated_at
+        failure_reason, provider_error_code, provider_error_text, provider_message_id, provider_timestamp, created_at, updated_at,
+        content, edited_at, deleted_at
         """
 
     public func page(contactId: Int64, workspaceId: Int64, before cursor: (at: Int64, source: Int64, id: Int64)?, limit: Int) async throws -> [TimelineEntry] {
@@ -114,8 +115,18 @@ enum MessageRows {
             providerMessageId: try row.decode(column: "provider_message_id", as: String?.self),
             providerTimestamp: try row.decodeOptionalDate(column: "provider_timestamp"),
             createdAt: try row.decodeDate(column: "created_at"),
-            updatedAt: try row.decodeDate(column: "updated_at")
+            updatedAt: try row.decodeDate(column: "updated_at"),
+            // Outbound rows keep their delivery instructions in `content`, which are not details.
+            details: try row.decode(column: "direction", as: String.self) == "inbound" ? try details(row) : nil,
+            editedAt: try row.decodeOptionalDate(column: "edited_at"),
+            deletedAt: try row.decodeOptionalDate(column: "deleted_at")
         )
+    }
+
+    /// The `content` column's facts, when it holds a flat JSON object of strings (inbound content).
+    static func details(_ row: any SQLRow) throws -> [String: String]? {
+        guard let json = try row.decode(column: "content", as: String?.self) else { return nil }
+        return try? JSONDecoder().decode([String: String].self, from: Data(json.utf8))
     }
 }
 

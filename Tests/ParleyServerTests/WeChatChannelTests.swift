@@ -142,10 +142,11 @@ struct WeChatChannelTests {
               <MsgId>42</MsgId>
             </xml>
             """)
-        #expect(plain == [.message(externalId: "oAna", displayName: nil, providerMessageId: "42",
-                                   timestamp: Date(timeIntervalSince1970: 1_700_000_000), text: "a < b &你好")])
+        #expect(plain == [.message(InboundMessageEvent(externalId: "oAna", displayName: nil, providerMessageId: "42",
+                                                       timestamp: Date(timeIntervalSince1970: 1_700_000_000), content: .text("a < b &你好")))])
         let image = try parse("<xml><FromUserName><![CDATA[oAna]]></FromUserName><CreateTime>1</CreateTime><MsgType><![CDATA[image]]></MsgType><PicUrl><![CDATA[http://x]]></PicUrl><MsgId>43</MsgId></xml>")
-        #expect(image == [.message(externalId: "oAna", displayName: nil, providerMessageId: "43", timestamp: Date(timeIntervalSince1970: 1), text: "[image]")])
+        #expect(image == [.message(InboundMessageEvent(externalId: "oAna", displayName: nil, providerMessageId: "43", timestamp: Date(timeIntervalSince1970: 1),
+                                                       content: InboundContent(kind: "image", text: "[image]", details: ["url": "http://x"])))])
         #expect(try parse("<xml><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[CLICK]]></Event><EventKey><![CDATA[menu]]></EventKey></xml>").isEmpty)
 
         let deep = String(repeating: "<a>", count: 50) + String(repeating: "</a>", count: 50)

@@ -36,16 +36,7 @@ public struct LineAdapter: ChannelAdapter {
         }
         var events: [InboundEvent] = []
         for event in body["events"] as? [[String: Any]] ?? [] {
-            // follow, unfollow, postback, join… carry no message for the inbox.
-            guard event["type"] as? String == "message", let message = event["message"] as? [String: Any],
-                  let id = Self.string(message["id"]),
-                  let userId = (event["source"] as? [String: Any])?["userId"] as? String else { continue }
-            let milliseconds = (event["timestamp"] as? NSNumber)?.doubleValue ?? 0
-            let type = message["type"] as? String ?? "message"
-            // A sticker or photo still means the contact wrote; it is shown as its kind, like other channels do.
-            let text = type == "text" ? (message["text"] as? String ?? "") : "[\(type)]"
-            events.append(.message(externalId: userId, displayName: nil, providerMessageId: id,
-                                   timestamp: Date(timeIntervalSince1970: milliseconds / 1000), text: text))
+            events += LineInbound.events(event)
         }
         return events
     }

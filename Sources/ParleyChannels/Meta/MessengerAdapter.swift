@@ -25,17 +25,7 @@ public struct MessengerAdapter: ChannelAdapter {
         var events: [InboundEvent] = []
         for entry in body["entry"] as? [[String: Any]] ?? [] {
             for item in entry["messaging"] as? [[String: Any]] ?? [] {
-                guard let sender = (item["sender"] as? [String: Any])?["id"] as? String else { continue }
-                let timestamp = Date(timeIntervalSince1970: ((item["timestamp"] as? NSNumber)?.doubleValue ?? 0) / 1000)
-                if let message = item["message"] as? [String: Any], let mid = message["mid"] as? String {
-                    if message["is_echo"] as? Bool == true { continue } // our own message, echoed back
-                    let text = message["text"] as? String ?? "[attachment]"
-                    events.append(.message(externalId: sender, displayName: nil, providerMessageId: mid, timestamp: timestamp, text: text))
-                } else if let delivery = item["delivery"] as? [String: Any] {
-                    for mid in delivery["mids"] as? [String] ?? [] {
-                        events.append(.status(providerMessageId: mid, status: .delivered, reason: nil, errorCode: nil, errorText: nil))
-                    }
-                }
+                events += MessengerInbound.events(item)
             }
         }
         return events

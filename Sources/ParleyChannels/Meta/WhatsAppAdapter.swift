@@ -22,19 +22,7 @@ public struct WhatsAppAdapter: ChannelAdapter {
         for entry in body["entry"] as? [[String: Any]] ?? [] {
             for change in entry["changes"] as? [[String: Any]] ?? [] {
                 guard let value = change["value"] as? [String: Any] else { continue }
-                var names: [String: String] = [:]
-                for contact in value["contacts"] as? [[String: Any]] ?? [] {
-                    if let id = contact["wa_id"] as? String, let name = (contact["profile"] as? [String: Any])?["name"] as? String { names[id] = name }
-                }
-                for message in value["messages"] as? [[String: Any]] ?? [] {
-                    guard let from = message["from"] as? String, let id = message["id"] as? String,
-                          let timestamp = (message["timestamp"] as? String).flatMap(TimeInterval.init) ?? (message["timestamp"] as? NSNumber)?.doubleValue else { continue }
-                    let type = message["type"] as? String ?? "text"
-                    let text = (message["text"] as? [String: Any])?["body"] as? String
-                        ?? ((message[type] as? [String: Any])?["caption"] as? String) ?? "[\(type)]"
-                    events.append(.message(externalId: from, displayName: names[from], providerMessageId: id,
-                                           timestamp: Date(timeIntervalSince1970: timestamp), text: text))
-                }
+                events += WhatsAppInbound.messages(in: value)
                 for status in value["statuses"] as? [[String: Any]] ?? [] {
                     guard let id = status["id"] as? String, let raw = status["status"] as? String else { continue }
                     let error = (status["errors"] as? [[String: Any]])?.first
@@ -63,7 +51,13 @@ public struct WhatsAppAdapter: ChannelAdapter {
         } catch {
             return .failed(reason: .misconfigured, code: "credentials", text: String(describing: error))
         }
-        var payload: [String: Any] = ["messaging_product": "whatsapp", "recipient_type": "individual", "to": delivery.externalId]
+        var payload: [String: Any] = ["messaging_product": "whatsapp", "recipient_type": "individual"]
+        // A contact known only by a business-scoped user id is addressed by it instead of a phone number.
+        if delivery.externalId.allSatisfy({ $0.isASCII && $0.isNumber }) {
+            payload["to"] = delivery.externalId
+        } else {
+            payload["recipient"] = delivery.externalId
+        }
         if let template = delivery.instructions.template {
             var body: [String: Any] = ["name": template.name, "language": ["code": template.language]]
             if !template.parameters.isEmpty {

@@ -49,9 +49,18 @@ public struct TwilioSMSAdapter: ChannelAdapter {
         }
         guard let from = fields["From"], let body = fields["Body"] else { return [] }
         let media = Int(fields["NumMedia"] ?? "") ?? 0
-        let text = body.isEmpty && media > 0 ? "[\(media == 1 ? "attachment" : "\(media) attachments")]" : body
+        var details: [String: String] = [:]
+        for index in 0..<min(media, 10) {
+            details["mediaUrl\(index)"] = fields["MediaUrl\(index)"]
+            details["mediaType\(index)"] = fields["MediaContentType\(index)"]
+        }
+        // An MMS: its text is the caption; the kind says how many pictures or files came with it.
+        let content = media > 0
+            ? InboundContent(kind: "media", text: body.isEmpty ? "[\(media == 1 ? "attachment" : "\(media) attachments")]" : body, details: details)
+            : .text(body)
         // Twilio's inbound webhook carries no timestamp; the moment it arrives is the closest we have.
-        return [.message(externalId: from, displayName: nil, providerMessageId: sid, timestamp: Date(), text: text)]
+        return [.message(InboundMessageEvent(externalId: from, displayName: nil, phone: e164(from), providerMessageId: sid,
+                                             timestamp: Date(), content: content))]
     }
 
     /// A status callback as Parley's status, or nil for the in-between states Twilio reports.

@@ -19,16 +19,7 @@ public struct TelegramAdapter: ChannelAdapter {
         guard let update = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any] else {
             throw ChannelError.badPayload("body is not a JSON object")
         }
-        guard let message = (update["message"] ?? update["edited_message"]) as? [String: Any],
-              let chat = message["chat"] as? [String: Any], let chatId = Self.integer(chat["id"]),
-              let messageId = Self.integer(message["message_id"]), let date = Self.integer(message["date"]) else {
-            return [] // other update kinds are acknowledged and ignored
-        }
-        let from = message["from"] as? [String: Any]
-        let name = [from?["first_name"] as? String, from?["last_name"] as? String].compactMap { $0 }.joined(separator: " ")
-        let text = message["text"] as? String ?? message["caption"] as? String ?? "[\(Self.kindOfContent(message))]"
-        return [.message(externalId: String(chatId), displayName: name.isEmpty ? from?["username"] as? String : name,
-                         providerMessageId: "\(chatId):\(messageId)", timestamp: Date(timeIntervalSince1970: TimeInterval(date)), text: text)]
+        return TelegramInbound.events(update)
     }
 
     public func send(_ delivery: OutboundDelivery, channel: ChannelConfig, http: ProviderHTTP) async -> ProviderResult {
@@ -82,10 +73,5 @@ public struct TelegramAdapter: ChannelAdapter {
 
     static func integer(_ value: Any?) -> Int64? {
         (value as? NSNumber)?.int64Value ?? (value as? String).flatMap { Int64($0) }
-    }
-
-    static func kindOfContent(_ message: [String: Any]) -> String {
-        for kind in ["photo", "document", "sticker", "voice", "video", "location", "contact"] where message[kind] != nil { return kind }
-        return "message"
     }
 }

@@ -37,11 +37,9 @@ public struct ViberAdapter: ChannelAdapter {
                   let message = body["message"] as? [String: Any] else {
                 throw ChannelError.badPayload("a message callback needs sender.id, message_token, timestamp and message")
             }
-            let type = message["type"] as? String ?? "text"
-            let text = (message["text"] as? String).flatMap { $0.isEmpty ? nil : $0 } ?? "[\(type)]"
             let name = (sender["name"] as? String).flatMap { $0.isEmpty ? nil : $0 }
-            return [.message(externalId: senderId, displayName: name, providerMessageId: token,
-                             timestamp: timestamp, text: text)]
+            return [.message(InboundMessageEvent(externalId: senderId, displayName: name, providerMessageId: token,
+                                                 timestamp: timestamp, content: ViberInbound.content(message)))]
         case "delivered", "seen", "failed":
             guard let token = Self.token(body["message_token"]) else {
                 throw ChannelError.badPayload("a \(event) callback needs message_token")
@@ -140,8 +138,6 @@ public struct ViberAdapter: ChannelAdapter {
 
     /// Viber timestamps are epoch milliseconds.
     static func date(_ value: Any?) -> Date? {
-        guard let milliseconds = (value as? NSNumber)?.doubleValue ?? (value as? String).flatMap(Double.init),
-              milliseconds.isFinite, milliseconds > 0 else { return nil }
-        return Date(timeIntervalSince1970: milliseconds / 1000)
+        Date.providerMilliseconds(value)
     }
 }

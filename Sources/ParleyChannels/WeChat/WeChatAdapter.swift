@@ -46,9 +46,8 @@ public struct WeChatAdapter: ChannelAdapter {
               let created = fields["CreateTime"].flatMap({ Int64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) else {
             throw ChannelError.badPayload("a WeChat message needs FromUserName, MsgId and CreateTime")
         }
-        let text = type == "text" ? (fields["Content"] ?? "") : "[\(type)]"
-        return [.message(externalId: openId, displayName: nil, providerMessageId: msgId,
-                         timestamp: Date(timeIntervalSince1970: TimeInterval(created)), text: text)]
+        return [.message(InboundMessageEvent(externalId: openId, displayName: nil, providerMessageId: msgId,
+                                             timestamp: Date(timeIntervalSince1970: TimeInterval(created)), content: WeChatInbound.content(type, fields)))]
     }
 
     /// WeChat retries unless it reads exactly `success`.
