@@ -12,6 +12,7 @@ public enum ChannelAdapters {
             WeChatAdapter(),
             LineAdapter(),
             TwilioSMSAdapter(),
+            WebchatAdapter(),
         ]
         return Dictionary(uniqueKeysWithValues: adapters.map { ($0.kind, $0) })
     }()

@@ -2,6 +2,7 @@ import Hummingbird
 import Synchronization
 import HummingbirdWebSocket
 import ParleyCore
+import ParleyStore
 
 /// Who is calling: the authenticated user and the token they presented.
 public struct Identity: Sendable {
@@ -21,13 +22,18 @@ public struct AppRequestContext: RequestContext, WebSocketRequestContext {
     /// Who the WebSocket upgrade authenticated (a ticket is used up by then, so the decision is
     /// carried over rather than made twice). A reference, shared by the context's copies.
     let streamUser = StreamUserBox()
+    /// The website chat visitor a widget's WebSocket upgrade authenticated.
+    let widgetVisitor = WidgetVisitorBox()
     /// Set by ``AuthenticationMiddleware`` when a valid bearer token was presented.
     public var identity: Identity?
+    /// The peer's IP address (the client's, or the proxy's in front of Parley).
+    public let clientAddress: String
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.webSocket = .init()
         self.identity = nil
+        self.clientAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
     }
 
     /// The caller, or a 401.
@@ -61,5 +67,15 @@ final class StreamUserBox: Sendable {
     var value: User? {
         get { user.withLock { $0 } }
         set { user.withLock { $0 = newValue } }
+    }
+}
+
+/// Holds the visitor an upgrade request authenticated, for the widget's WebSocket handler.
+final class WidgetVisitorBox: Sendable {
+    private let visitor = Mutex<(channel: WebchatChannel, token: VisitorToken)?>(nil)
+
+    var value: (channel: WebchatChannel, token: VisitorToken)? {
+        get { visitor.withLock { $0 } }
+        set { visitor.withLock { $0 = newValue } }
     }
 }

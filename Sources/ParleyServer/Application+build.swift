@@ -21,7 +21,8 @@ func buildRouter(services: Services, web: WebAssetSource?) throws -> Router<AppR
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: RequestLogMiddleware(registry: services.metrics))
     router.add(middleware: SecurityHeadersMiddleware())
-    router.add(middleware: WebAppMiddleware(source: try web ?? WebAssetSource.fromEnvironment()))
+    let web = try web ?? WebAssetSource.fromEnvironment()
+    router.add(middleware: WebAppMiddleware(source: web))
     router.add(middleware: AuthenticationMiddleware(tokens: services.tokens, clock: services.clock))
     let api = APIRoutes(router: router)
     let system = SystemController(services: services)
@@ -37,6 +38,10 @@ func buildRouter(services: Services, web: WebAssetSource?) throws -> Router<AppR
     ConversationsController(services: services).register(api)
     MessagesController(services: services).register(api)
     WebhookController(services: services).register(api)
+    WebchatSecretController(services: services).register(api)
+    WidgetPages(services: services, web: web).register(api)
+    WidgetController(services: services).register(api)
+    WidgetStream(services: services, hub: services.eventHub).register(api)
     system.registerOpenAPI(api, version: parleyVersion)
     return router
 }

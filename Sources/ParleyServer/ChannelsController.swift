@@ -14,6 +14,8 @@ struct ChannelsController {
         let apiBaseUrl: String?
         /// Check the credentials with the provider and register the webhook (default true).
         let verifyCredentials: Bool?
+        /// A website chat channel's settings.
+        let webchat: WebchatSettingsInput?
     }
 
     struct UpdateChannelRequest: Decodable {
@@ -21,13 +23,14 @@ struct ChannelsController {
         let credentials: [String: String]?
         let apiBaseUrl: String?
         let commercialTermsAccepted: Bool?
+        let webchat: WebchatSettingsInput?
         /// Viber: this month's chatbot-initiated count, corrected by an owner to match Viber's dashboard.
         let viberMonthCount: Int64?
         /// Distinguishes `"apiBaseUrl": null` (remove the override) from leaving it out.
         let clearsApiBaseUrl: Bool
 
         enum CodingKeys: String, CodingKey {
-            case name, credentials, apiBaseUrl, commercialTermsAccepted, viberMonthCount
+            case name, credentials, apiBaseUrl, commercialTermsAccepted, webchat, viberMonthCount
         }
 
         init(from decoder: any Decoder) throws {
@@ -37,6 +40,7 @@ struct ChannelsController {
             apiBaseUrl = try container.decodeIfPresent(String.self, forKey: .apiBaseUrl)
             commercialTermsAccepted = try container.decodeUnlessNull(Bool.self, forKey: .commercialTermsAccepted)
             clearsApiBaseUrl = container.contains(.apiBaseUrl) && apiBaseUrl == nil
+            webchat = try container.decodeUnlessNull(WebchatSettingsInput.self, forKey: .webchat)
             viberMonthCount = try container.decodeUnlessNull(Int64.self, forKey: .viberMonthCount)
         }
     }
@@ -52,6 +56,8 @@ struct ChannelsController {
         let viberMonth: String?
         let viberMonthCount: Int64
         let commercialTermsAccepted: Bool
+        /// Website chat channels only.
+        let webchat: WebchatView?
         let createdAt: Date
         let updatedAt: Date
     }
@@ -70,13 +76,14 @@ struct ChannelsController {
                 handler: delete)
     }
 
-    func present(_ channel: Channel) -> ChannelResponse {
+    func present(_ channel: Channel, webchat: WebchatChannel? = nil, revealSecret: String? = nil) -> ChannelResponse {
         ChannelResponse(
             id: channel.id, type: channel.kind, name: channel.name, apiBaseUrl: channel.apiBaseUrl,
             credentialKeys: channel.credentialKeys,
             webhookUrl: "\(services.configuration.publicURL)/webhooks/\(channel.id)",
             viberMonth: channel.viberMonth, viberMonthCount: channel.viberMonthCount,
             commercialTermsAccepted: channel.commercialTermsAccepted,
+            webchat: webchat.map { WebchatView($0, publicURL: services.configuration.publicURL, revealSecret: revealSecret) },
             createdAt: channel.createdAt, updatedAt: channel.updatedAt
         )
     }
@@ -86,7 +93,8 @@ struct ChannelsController {
         let limit = try Limit.parse(request.uri.queryParameters.get("limit"))
         let after = try Cursor.decode(request.uri.queryParameters.get("cursor"), count: 1)?.first
         let channels = try await services.channels.list(workspaceId: identity.user.workspaceId, afterId: after, limit: limit + 1)
-        return JSONResponse(Page(rows: channels, limit: limit, item: present, cursor: { [$0.id] }))
+        let webchats = try await services.webchat.find(channelIds: channels.filter { $0.kind == .webchat }.map(\.id), workspaceId: identity.user.workspaceId)
+        return JSONResponse(Page(rows: channels, limit: limit, item: { present($0, webchat: webchats[$0.id]) }, cursor: { [$0.id] }))
     }
 
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<ChannelResponse> {
@@ -96,11 +104,16 @@ struct ChannelsController {
         let credentials = try Self.validCredentials(body.credentials ?? [:])
         let baseURL = try body.apiBaseUrl.map(Self.validBaseURL)
         let adapter = services.channelRuntime.adapters[body.type.value]
+        if body.webchat != nil, body.type.value != .webchat {
+            throw APIError.badRequest("field 'webchat' is for website chat channels only", field: "webchat")
+        }
+        let webchat = body.type.value == .webchat ? try (body.webchat?.applied(to: WebchatSettings(allowedOrigins: []))
+            ?? WebchatSettings(allowedOrigins: [])) : nil
         if let missing = adapter?.requiredCredentials.first(where: { (credentials[$0] ?? "").isEmpty }) {
             throw APIError.badRequest("a \(body.type.value.rawValue) channel needs the credential '\(missing)'", field: "credentials.\(missing)")
         }
         let channel = try await services.channels.create(workspaceId: identity.user.workspaceId, kind: body.type.value, name: name,
-                                                         credentials: credentials, apiBaseUrl: baseURL, actorUserId: identity.user.id,
+                                                         credentials: credentials, apiBaseUrl: baseURL, webchat: webchat, actorUserId: identity.user.id,
                                                          at: services.clock.now())
         if let adapter, body.verifyCredentials ?? true, let stored = try await services.channels.providerConfig(channelId: channel.id) {
             do {
@@ -113,7 +126,8 @@ struct ChannelsController {
                 throw APIError.unprocessable("connect_failed", "\(error)", field: "credentials")
             }
         }
-        return JSONResponse(present(channel), status: .created)
+        let settings = try await services.webchat.find(channelId: channel.id, workspaceId: identity.user.workspaceId)
+        return JSONResponse(present(channel, webchat: settings, revealSecret: settings?.identitySecret), status: .created)
     }
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<ChannelResponse> {
@@ -122,7 +136,7 @@ struct ChannelsController {
         guard let channel = try await services.channels.find(id: id, workspaceId: identity.user.workspaceId) else {
             throw APIError.notFound("channel")
         }
-        return JSONResponse(present(channel))
+        return JSONResponse(present(channel, webchat: try await services.webchat.find(channelId: id, workspaceId: identity.user.workspaceId)))
     }
 
     @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<ChannelResponse> {
@@ -139,6 +153,14 @@ struct ChannelsController {
             apiBaseUrl: body.clearsApiBaseUrl ? .some(nil) : try body.apiBaseUrl.map { .some(try Self.validBaseURL($0)) },
             commercialTermsAccepted: body.commercialTermsAccepted
         )
+        var webchat = try await services.webchat.find(channelId: id, workspaceId: identity.user.workspaceId)
+        if let input = body.webchat {
+            guard let current = webchat else { throw APIError.badRequest("field 'webchat' is for website chat channels only", field: "webchat") }
+            let settings = try input.applied(to: current.settings)
+            _ = try await services.webchat.update(channelId: id, workspaceId: identity.user.workspaceId, settings: settings,
+                                                  actorUserId: identity.user.id, at: services.clock.now())
+            webchat = try await services.webchat.find(channelId: id, workspaceId: identity.user.workspaceId)
+        }
         guard var channel = try await services.channels.update(id: id, workspaceId: identity.user.workspaceId, change,
                                                                actorUserId: identity.user.id, at: services.clock.now()) else {
             throw APIError.notFound("channel")
@@ -148,7 +170,7 @@ struct ChannelsController {
             channel = try await services.channels.setViberMonthCount(id: id, workspaceId: identity.user.workspaceId, count: count,
                                                                      month: WindowPolicy.utcMonth(now), actorUserId: identity.user.id, at: now) ?? channel
         }
-        return JSONResponse(present(channel))
+        return JSONResponse(present(channel, webchat: webchat))
     }
 
     /// Only an owner corrects the Viber count, only on a Viber channel, only to a count Viber could report.

@@ -22,7 +22,9 @@ struct AuthenticationMiddleware: RouterMiddleware {
                 throw APIError.unauthorized
             }
             context.identity = Identity(user: found.user, token: found.token)
-        } else if let cookie = request.cookies[SessionCookie.name]?.value, !cookie.isEmpty,
+        } else if !request.uri.path.hasPrefix("/widget"),
+                  // The widget's routes serve visitors; an agent's cookie in the same browser means nothing there.
+                  let cookie = request.cookies[SessionCookie.name]?.value, !cookie.isEmpty,
                   let found = try await tokens.authenticate(token: cookie, at: now) {
             // A stale cookie is simply no session: the sign-in page must still load.
             if SessionCookie.needsCSRF(request.method) {

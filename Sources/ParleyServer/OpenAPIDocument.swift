@@ -25,7 +25,7 @@ enum OpenAPIDocument {
                     // The web inbox's session; state-changing requests also send X-CSRF-Token.
                     "session": ["type": "apiKey", "in": "cookie", "name": .string(SessionCookie.name)],
                 ],
-                "schemas": .object(schemas + realtimeSchemas),
+                "schemas": .object(schemas + realtimeSchemas + webchatSchemas),
             ],
         ]
     }
@@ -125,14 +125,17 @@ enum OpenAPIDocument {
             ("id", Schema.integer), ("type", Schema.enumeration(channelKinds)), ("name", Schema.string), ("apiBaseUrl", Schema.nullableString),
             ("credentialKeys", Schema.array(Schema.string)), ("webhookUrl", Schema.string), ("viberMonth", Schema.nullableString),
             ("viberMonthCount", Schema.integer), ("commercialTermsAccepted", Schema.boolean), ("createdAt", Schema.dateTime), ("updatedAt", Schema.dateTime),
+            ("webchat", ["oneOf": [Schema.ref("WebchatSettings"), ["type": "null"]]]),
         ], required: ["id", "type", "name", "credentialKeys", "webhookUrl", "viberMonthCount", "commercialTermsAccepted", "createdAt", "updatedAt"])),
         ("ChannelPage", Schema.page(of: "Channel")),
         ("CreateChannelRequest", Schema.object([
             ("type", Schema.enumeration(channelKinds)), ("name", Schema.string), ("credentials", Schema.map(Schema.string)), ("apiBaseUrl", Schema.nullableString),
             ("verifyCredentials", ["type": "boolean", "description": "check the credentials with the provider and register the webhook (default true)"]),
+            ("webchat", Schema.ref("WebchatSettingsInput")),
         ], required: ["type", "name"])),
         ("UpdateChannelRequest", Schema.object([
             ("name", Schema.string), ("credentials", Schema.map(Schema.string)), ("apiBaseUrl", Schema.nullableString), ("commercialTermsAccepted", Schema.boolean),
+            ("webchat", Schema.ref("WebchatSettingsInput")),
             ("viberMonthCount", ["type": "integer", "minimum": 0, "maximum": 10_000_000,
                                  "description": "Viber only, owners only: this UTC month's chatbot-initiated count, corrected to match Viber's dashboard (recorded as a channel.updated event naming who changed it)"]),
         ])),

@@ -38,6 +38,9 @@ public struct Services: Sendable {
     public let profileSignal = CommitSignal()
     public var oneTimeTokens: OneTimeTokenRepository { OneTimeTokenRepository(database: database) }
     public var eventFeed: EventFeed { EventFeed(database: database) }
+    public var webchat: WebchatRepository { WebchatRepository(database: database) }
+    /// Limits for the website chat widget's public routes.
+    let widgetLimits = WidgetRateLimiter()
 
     /// Increments a `parley_<name>_total` counter.
     func count(_ name: String, help: String, labels: [(String, String)] = []) {

@@ -30,7 +30,7 @@ public struct ChannelRepository: Sendable {
 
     public func create(
         workspaceId: Int64, kind: ChannelKind, name: String, credentials: [String: String],
-        apiBaseUrl: String?, actorUserId: Int64?, at now: Date
+        apiBaseUrl: String?, webchat: WebchatSettings? = nil, actorUserId: Int64?, at now: Date
     ) async throws -> Channel {
         let secret = TokenRepository.generate()
         let json = String(decoding: try JSONEncoder.store.encode(credentials), as: UTF8.self)
@@ -42,6 +42,10 @@ public struct ChannelRepository: Sendable {
                 RETURNING \(unsafeRaw: Self.columns)
                 """).first()
             let channel = try Self.decode(try row.required("channel"))
+            if kind == .webchat {
+                try await WebchatRepository.insert(on: db, channelId: channel.id, workspaceId: workspaceId,
+                                                   settings: webchat ?? WebchatSettings(allowedOrigins: []), at: now)
+            }
             try await EventLog.append(on: db, workspaceId: workspaceId, type: .channelCreated, subjectId: channel.id,
                                       actorUserId: actorUserId, payload: ["kind": kind.rawValue], at: now)
             return channel

@@ -52,10 +52,13 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
-        response.headers[Self.csp] = Self.contentSecurityPolicy
+        // The widget's frame sets its own policy: it may be framed by the channel's sites.
+        if response.headers[Self.csp] == nil {
+            response.headers[Self.csp] = Self.contentSecurityPolicy
+            response.headers[Self.frameOptions] = "DENY"
+        }
         response.headers[Self.contentTypeOptions] = "nosniff"
         response.headers[Self.referrerPolicy] = "same-origin"
-        response.headers[Self.frameOptions] = "DENY"
         return response
     }
 }

@@ -7,6 +7,8 @@ struct RealtimeSignal: Codable, Sendable, Equatable {
     enum Kind: String, Codable, Sendable {
         case typing
         case presence
+        /// A website chat visitor typing; `userName` is theirs, `userId` 0.
+        case visitorTyping
     }
 
     var kind: Kind

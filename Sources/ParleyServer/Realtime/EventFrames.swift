@@ -61,6 +61,8 @@ enum FramePayload {
         let typing: Bool
         /// Clients drop the indicator after this long without a new signal.
         let expiresInSeconds: Int
+        /// The contact (a website chat visitor) is typing, not a user.
+        var visitor = false
     }
 
     struct Presence: Encodable, Sendable {

@@ -19,6 +19,8 @@ public actor EventHub {
     private var subscribers: [Int64: [UInt64: EventSubscriber]] = [:]
     private var nextId: UInt64 = 0
     let presence = PresenceBook()
+    /// Website chat visitors connected to this instance.
+    let visitors = VisitorRegistry()
 
     init(inbox: InboxRepository, metrics: RealtimeMetrics, clientCapacity: Int = 1024) {
         self.inbox = inbox
@@ -66,6 +68,7 @@ public actor EventHub {
             if let seesAll = event.agentsSeeAll {
                 for client in clients.values where client.user.role == .agent { client.setSeesAll(seesAll) }
             }
+            if let visitor = event.visitor { visitors.deliver(visitor) }
             let frame = OutboundFrame(position: event.position, text: event.frame)
             var count = 0
             for client in clients.values where client.mayReceive(event.audience) {
@@ -108,6 +111,12 @@ public actor EventHub {
             for client in (subscribers[signal.workspaceId] ?? [:]).values where client.user.id != signal.userId {
                 client.offer(frame)
             }
+            deliverToVisitors(typing: signal, contactId: contactId)
+        case .visitorTyping:
+            guard let contactId = signal.contactId else { return }
+            let frame = OutboundFrame(position: nil, text: FrameText.signal("typing", FramePayload.Typing(
+                contactId: contactId, user: .init(id: 0, name: signal.userName), typing: signal.active, expiresInSeconds: 6, visitor: true)))
+            for client in (subscribers[signal.workspaceId] ?? [:]).values { client.offer(frame) }
         case .presence:
             if presence.record(signal, now: .now) { broadcastPresence(workspaceId: signal.workspaceId) }
         }
@@ -141,6 +150,7 @@ public actor EventHub {
 
     /// Ends every client's queue; their sessions close with the id to resume from.
     func closeAll() {
+        visitors.closeAll()
         for clients in subscribers.values {
             for client in clients.values { client.finish() }
         }

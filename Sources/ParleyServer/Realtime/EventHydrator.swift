@@ -16,6 +16,10 @@ struct HydratedEvent: Sendable {
     /// For `workspace.settings_updated`: whether agents now see All.
     let agentsSeeAll: Bool?
     let frame: String
+    /// The message, conversation or contact the event is about.
+    var subjectId: Int64? = nil
+    /// For a message of a website chat visitor: what their widget receives.
+    var visitor: VisitorDelivery? = nil
 }
 
 /// Turns events into what a UI needs without a follow-up request: the message with its inbox
@@ -93,9 +97,10 @@ struct EventHydrator: Sendable {
                 frame = encode(event, FramePayload.Subject(subjectId: event.subjectId))
             }
             hydrated.append(HydratedEvent(position: item.position, workspaceId: workspaceId, type: event.type, createdAt: event.createdAt,
-                                          audience: audience, changesCounts: event.type.changesCounts, agentsSeeAll: agentsSeeAll, frame: frame))
+                                          audience: audience, changesCounts: event.type.changesCounts, agentsSeeAll: agentsSeeAll, frame: frame,
+                                          subjectId: event.subjectId))
         }
-        return hydrated
+        return try await withVisitorFrames(hydrated, messages: messages, workspaceId: workspaceId)
     }
 
     private func encode(_ event: Event, _ payload: some Encodable & Sendable) -> String {
