@@ -17,11 +17,17 @@ enum ContactSearchSQL {
             }
             if let digits = query.phoneDigits {
                 parts.append("SELECT rowid AS id FROM contact_search WHERE contact_search MATCH \(bind: "phone_digits : " + ftsPhrase(digits))")
+                // Phone-number identities (WhatsApp, SMS) find their contact too, whatever its own phone field says.
+                parts.append("""
+                    SELECT i.contact_id AS id FROM identity_phone_search s JOIN contact_identities i ON i.id = s.rowid
+                    WHERE identity_phone_search MATCH \(bind: "phone_digits : " + ftsPhrase(digits)) AND i.workspace_id = \(bind: workspaceId)
+                    """)
             }
         case .postgres:
             parts.append("SELECT id FROM contacts WHERE workspace_id = \(bind: workspaceId) AND search_name LIKE \(bind: nameLike) ESCAPE '\\'")
             if let digits = query.phoneDigits {
                 parts.append("SELECT id FROM contacts WHERE workspace_id = \(bind: workspaceId) AND phone_digits LIKE \(bind: "%" + digits + "%")")
+                parts.append("SELECT contact_id AS id FROM contact_identities WHERE workspace_id = \(bind: workspaceId) AND phone_digits LIKE \(bind: "%" + digits + "%")")
             }
         }
         parts.append("SELECT id FROM contacts WHERE workspace_id = \(bind: workspaceId) AND email_lower = \(bind: query.exact)")

@@ -16,6 +16,7 @@ struct Demo: AsyncParsableCommand {
     @Option(help: "Address to listen on") var host: String = "127.0.0.1"
     @Option(help: "Port to listen on") var port: Int = 8080
     @Option(name: .customLong("simulator-port"), help: "Port of the provider simulator (0: any free port)") var simulatorPort: Int = 0
+    @Option(name: .customLong("shop-port"), help: "Port of the demo shop with the website chat widget") var shopPort: Int = 8090
     @Option(name: .customLong("database-url"), help: "Where to keep the demo data (default: a new SQLite file in a temporary directory)")
     var databaseURL: String?
 
@@ -31,6 +32,8 @@ struct Demo: AsyncParsableCommand {
         let simulatorURL = try await simulator.start(port: simulatorPort)
         let services = Services(configuration: ServerConfiguration(host: host, port: port, bcryptCost: 10), database: database, logger: logger)
         let seeded = try await DemoWorkspace(services: services, simulator: simulator, simulatorURL: simulatorURL).create()
+        let shop = DemoShop(port: shopPort, parleyURL: services.configuration.publicURL,
+                            channel: try await DemoShop.createChannel(services: services, workspaceId: seeded.workspaceId, shopPort: shopPort))
         FileHandle.standardOutput.write(Data("""
 
             Parley demo: open \(services.configuration.publicURL)/ in a browser   (providers simulated at \(simulatorURL); data in \(url))
@@ -41,9 +44,16 @@ struct Demo: AsyncParsableCommand {
             "rosa", open her: the composer allows only a template; pick order_update, fill it in, send, and she is open and yours.
             (With the API: GET /api/v1/conversations?status=closed&q=rosa, GET /api/v1/contacts/{id}/composer?channel=1, then
             POST /api/v1/contacts/{id}/messages {"channelId":1,"template":{"name":"order_update","language":"es_MX","parameters":["Rosa","A-1001"]}}.)
+            Website chat: a demo shop with the chat widget is at \(shop.origin)/ — write there and answer from the web inbox.
 
             """.utf8))
-        try await buildApplication(services: services).runService()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await shop.application().runService() }
+            group.addTask { try await buildApplication(services: services).runService() }
+            // Either one stopping (Ctrl-C stops both) ends the demo.
+            try await group.next()
+            group.cancelAll()
+        }
         await simulator.stop()
         await database.shutdown()
     }
@@ -137,6 +147,16 @@ struct DemoWorkspace {
                 tellSimulator(.wechat, recipient: "oWeiDemo19", wrote: now.addingTimeInterval(-3600))
                 simulator.setWeChatMessageCount(19, openId: "oWeiDemo19")
             }
+            if let provider = Self.profileProvider(kind) {
+                // A sender whose message carried no name: the profile worker asks the simulator's profile API for it.
+                let external = Self.externalId(kind, index: 9_000 + nameIndex)
+                simulator.setProfile(provider, id: external, firstName: "Profile", lastName: "Lookup (\(kind.rawValue))")
+                _ = try await services.inbound.record(
+                    InboundMessage(channelId: channel.id, externalId: external, displayName: nil, providerMessageId: "demo-\(kind.rawValue)-nameless",
+                                   providerTimestamp: now.addingTimeInterval(-600), text: "Hi, who am I?", profileLookup: true),
+                    workspaceId: workspaceId, receivedAt: now)
+                tellSimulator(kind, recipient: external, wrote: now.addingTimeInterval(-600))
+            }
             if kind == .viber {
                 let month = WindowPolicy.utcMonth(now)
                 try await services.database.transaction { db in
@@ -157,6 +177,17 @@ struct DemoWorkspace {
         case .wechat: return "oDemo\(index)"
         case .line: return "U" + String(repeating: "0", count: 28) + String(format: "%04d", index)
         default: return "demo-\(kind.rawValue)-\(index)"
+        }
+    }
+
+    /// The simulated provider whose profile API names this kind's senders, if it has one.
+    static func profileProvider(_ kind: ChannelKind) -> ProviderSimulator.Provider? {
+        switch kind {
+        case .line: return .line
+        case .messenger, .instagram: return .messenger
+        case .viber: return .viber
+        case .wechat: return .wechat
+        default: return nil
         }
     }
 

@@ -47,6 +47,15 @@ export function failureText(message) {
   return `${head}${reason ? `: ${reason}` : ""}${provider ? ` (${provider})` : ""}.`;
 }
 
+// How an inbound kind other than plain text is named above its bubble ("Location", "Sticker").
+function contentLabel(message) {
+  if (message.contentKind === "template") return "Template";
+  if (message.contentKind === "tagged") return "Tagged message";
+  if (!message.contentKind || message.contentKind === "text" || message.direction === "outbound") return null;
+  const words = message.contentKind.replaceAll("_", " ");
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
 export function messageItem(message) {
   const outbound = message.direction === "outbound";
   const channel = channelById(message.channelId);
@@ -54,16 +63,23 @@ export function messageItem(message) {
     ? (message.senderKind === "user" ? userName(message.senderUserId) : message.senderKind === "workflow" ? "Automation" : "Parley")
     : null;
   const failed = message.status === "failed" || message.status === "undelivered";
-  const kindLabel = message.contentKind === "template" ? "Template" : message.contentKind === "tagged" ? "Tagged message" : null;
-  return h("li", { class: ["msg", outbound ? "msg-out" : "msg-in", failed && "msg-failed"], dataset: { messageId: message.id } },
+  const kindLabel = contentLabel(message);
+  const deleted = Boolean(message.deletedAt);
+  return h("li", { class: ["msg", outbound ? "msg-out" : "msg-in", failed && "msg-failed", deleted && "msg-deleted"],
+                   dataset: { messageId: message.id, kind: message.contentKind } },
     h("div", { class: "bubble" },
       kindLabel ? h("span", { class: "bubble-kind" }, kindLabel) : null,
-      h("p", { class: "bubble-text" }, message.text ?? "")),
+      deleted
+        ? h("p", { class: "bubble-text bubble-deleted" }, "The contact deleted this message.")
+        : h("p", { class: "bubble-text" }, message.text ?? "")),
     h("div", { class: "msg-meta" },
       channel ? channelIcon(channel.type) : null,
       h("span", null, channel ? channel.name : channelLabel("")),
       who ? h("span", null, who) : null,
       h("time", { datetime: message.createdAt, title: fullTime(message.providerTimestamp ?? message.createdAt) }, clockTime(message.createdAt)),
+      message.editedAt && !deleted
+        ? h("span", { class: "msg-edited", title: `Edited ${fullTime(message.editedAt)}` }, "edited") : null,
+      deleted ? h("span", { class: "msg-edited", title: `Deleted ${fullTime(message.deletedAt)}` }, "deleted") : null,
       outbound ? mark(message.status) : null),
     failed ? h("p", { class: "msg-failure", role: "note" }, failureText(message)) : null);
 }
