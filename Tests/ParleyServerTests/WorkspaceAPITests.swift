@@ -159,6 +159,8 @@ struct SystemAPITests {
                 "POST /api/v1/auth/session", "GET /api/v1/auth/session", "DELETE /api/v1/auth/session", "POST /api/v1/auth/setup",
                 "GET /api/v1/conversations/counts", "POST /api/v1/contacts/{id}/conversation/unread",
                 "POST /api/v1/events/ticket", "GET /api/v1/events", "GET /api/v1/presence",
+                "POST /api/v1/channels/{id}/webchat/identity-secret", "GET /widget.js", "GET /widget/frame", "POST /widget/v1/session",
+                "GET /widget/v1/messages", "POST /widget/v1/messages", "GET /widget/v1/events",
             ]
             var documented: Set<String> = []
             for (path, operations) in paths {

@@ -34,7 +34,10 @@ struct VisitorToken: Equatable, Sendable {
     }
 
     func signed(by channel: WebchatChannel) -> String {
-        let payload = Self.base64URL(Data((try? JSONEncoder().encode(Claims(c: channelId, v: externalId))) ?? Data()))
+        // Sorted keys: the same visitor always gets the same token.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let payload = Self.base64URL(Data((try? encoder.encode(Claims(c: channelId, v: externalId))) ?? Data()))
         return payload + "." + Self.signature(payload, key: Self.key(verified: verified, channel: channel))
     }
 

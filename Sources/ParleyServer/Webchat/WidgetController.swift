@@ -173,10 +173,18 @@ struct WidgetController {
     /// A browser may call the widget's routes only from Parley's own frame, and the frame only
     /// from a site the channel allows (the frame's CSP enforces the same in the browser).
     func checkOrigins(_ request: Request, channel: WebchatChannel) throws {
-        if request.headers[.origin] != nil, !EventsController.sameOrigin(request, publicURL: services.configuration.publicURL) {
+        if Self.fromForeignPage(request, publicURL: services.configuration.publicURL) {
             throw APIError(.forbidden, code: "origin_not_allowed", message: "the widget's routes are called from Parley's own frame only")
         }
         try Self.checkHost(request.headers[Self.hostHeader], channel: channel, publicURL: services.configuration.publicURL)
+    }
+
+    /// Whether a browser sent the request from a page that is not Parley's own. Only pages
+    /// have http(s) origins; other clients (which can claim any origin anyway) are judged by
+    /// their token alone.
+    static func fromForeignPage(_ request: Request, publicURL: String) -> Bool {
+        guard let origin = request.headers[.origin]?.lowercased(), origin.hasPrefix("http://") || origin.hasPrefix("https://") else { return false }
+        return !EventsController.sameOrigin(request, publicURL: publicURL)
     }
 
     /// Whether `host` (the embedding page's origin) may embed the channel: one of its allowed

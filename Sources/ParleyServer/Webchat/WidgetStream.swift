@@ -39,7 +39,7 @@ struct WidgetStream {
         guard protocols.count == 2, protocols[0] == Self.subprotocol, let channelId = VisitorToken.claimedChannel(protocols[1]),
               let channel = try await services.webchat.find(channelId: channelId),
               let token = VisitorToken.verify(protocols[1], channel: channel) else { throw invalid }
-        if request.headers[.origin] != nil, !EventsController.sameOrigin(request, publicURL: services.configuration.publicURL) {
+        if WidgetController.fromForeignPage(request, publicURL: services.configuration.publicURL) {
             throw APIError(.forbidden, code: "origin_not_allowed", message: "the widget's socket is opened from Parley's own frame only")
         }
         try WidgetController.checkHost(request.uri.queryParameters.get("host").map { String($0) }, channel: channel,

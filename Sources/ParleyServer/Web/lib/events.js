@@ -101,11 +101,13 @@ function receive(frame) {
 }
 
 function typing(data) {
-  if (!data?.user || data.user.id === getState().session?.user?.id) return;
+  if (!data?.user || (!data.visitor && data.user.id === getState().session?.user?.id)) return;
   const all = { ...getState().typing };
   const forContact = { ...(all[data.contactId] ?? {}) };
-  if (data.typing) forContact[data.user.id] = { name: data.user.name, until: Date.now() + 6000 };
-  else delete forContact[data.user.id];
+  // A website chat visitor types as the contact itself.
+  const who = data.visitor ? "visitor" : data.user.id;
+  if (data.typing) forContact[who] = { name: data.user.name, until: Date.now() + 6000 };
+  else delete forContact[who];
   all[data.contactId] = forContact;
   setState({ typing: all });
 }

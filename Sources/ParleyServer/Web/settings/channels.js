@@ -9,6 +9,7 @@ import { channelIcon } from "../ui/badges.js";
 import { confirmDialog, openDialog } from "../ui/dialog.js";
 import { toast } from "../ui/toast.js";
 import { forgetTemplates } from "../conversation/templates.js";
+import { webchatFields, webchatCard, showSecret } from "./webchat.js";
 
 // The credentials each provider needs (README's channel table). Optional ones say so.
 const KINDS = {
@@ -19,6 +20,7 @@ const KINDS = {
   viber: [["authToken", "Authentication token", true], ["senderName", "Sender name"]],
   wechat: [["appId", "App ID"], ["appSecret", "App secret", true], ["token", "Token", true]],
   line: [["channelAccessToken", "Channel access token", true], ["channelSecret", "Channel secret", true]],
+  webchat: [],
   sms: [["accountSid", "Account SID"], ["authToken", "Auth token", true], ["from", "From number (or a Messaging Service SID below)", false, true], ["messagingServiceSid", "Messaging Service SID", false, true]],
 };
 
@@ -58,6 +60,7 @@ export function channelsSettings() {
         h("div", { class: "choice" }, terms, h("label", { for: terms.id }, h("strong", null, "Viber's commercial terms accepted"),
           h("span", { class: "hint" }, "Past the free quota, chatbot-initiated messages are then sent and billed instead of refused."))));
     }
+    const own = channel.type === "webchat";
     return h("article", { class: "card card-pad channel-card" },
       h("header", { class: "channel-head" },
         channelIcon(channel.type),
@@ -65,9 +68,10 @@ export function channelsSettings() {
         h("div", { class: "admin-actions" },
           h("button", { type: "button", class: "btn btn-sm", onclick: () => editChannel(channel) }, "Edit"),
           h("button", { type: "button", class: "btn btn-sm", onclick: () => remove(channel) }, "Disconnect"))),
-      field("Webhook URL (give this to the provider)", h("div", { class: "copy-row" }, webhook,
-        h("button", { type: "button", class: "btn btn-sm", onclick: () => { navigator.clipboard?.writeText(webhook.value); toast("Webhook URL copied"); } }, "Copy"))),
-      h("p", { class: "hint" }, `Credentials set: ${channel.credentialKeys.join(", ") || "none"}${channel.apiBaseUrl ? ` · API base URL ${channel.apiBaseUrl}` : ""}`),
+      own ? webchatCard(channel) : [
+        field("Webhook URL (give this to the provider)", h("div", { class: "copy-row" }, webhook,
+          h("button", { type: "button", class: "btn btn-sm", onclick: () => { navigator.clipboard?.writeText(webhook.value); toast("Webhook URL copied"); } }, "Copy"))),
+        h("p", { class: "hint" }, `Credentials set: ${channel.credentialKeys.join(", ") || "none"}${channel.apiBaseUrl ? ` · API base URL ${channel.apiBaseUrl}` : ""}`)],
       extra);
   }
 
@@ -98,7 +102,11 @@ export function channelsSettings() {
   render();
   const connect = h("section", { class: "card card-pad" }, h("h2", null, "Connect a channel"),
     h("p", { class: "muted section-lead" }, "Parley checks the credentials with the provider and registers its webhook where the provider takes one."),
-    channelForm(null, async () => { await refreshChannels(); toast("Channel connected"); }));
+    channelForm(null, async (created) => {
+      await refreshChannels();
+      toast("Channel connected");
+      if (created.webchat?.identitySecret) showSecret(created.webchat.identitySecret);
+    }));
   const el = h("div", { class: "stack" },
     h("div", null, h("h2", { class: "page-subtitle" }, "Channels"), h("p", { class: "muted section-lead" }, "Every connected account your team answers on.")),
     list, connect);
@@ -115,6 +123,14 @@ function channelForm(channel, done) {
   const verify = h("input", { type: "checkbox", id: uid("verify"), checked: true });
   const creds = h("div", { class: "form-grid" });
   const error = h("div", { class: "alert alert-error", role: "alert", hidden: true });
+  const chat = webchatFields(channel);
+  const advanced = h("details", { class: "advanced" }, h("summary", null, "Advanced"),
+    h("div", { class: "form-grid" }, field("API base URL", base, "A regional endpoint, a proxy, or the simulator.")),
+    channel ? null : h("div", { class: "choice" }, verify, h("label", { for: verify.id }, h("strong", null, "Check the credentials with the provider now"))));
+  // Website chat is Parley's own: no credentials or provider URL, its widget settings instead.
+  const showKind = () => { const own = type.value === "webchat"; chat.el.hidden = !own; advanced.hidden = own; };
+  type.addEventListener("change", showKind);
+  showKind();
   const renderCreds = () => mount(creds, KINDS[type.value].map(([key, label, secret, optional]) => field(label,
     h("input", { type: secret ? "password" : "text", name: key, dataset: { credential: key }, autocomplete: "off",
       required: !channel && !optional, placeholder: channel ? (channel.credentialKeys.includes(key) ? "Set — leave empty to keep" : "Not set") : "" }))));
@@ -129,16 +145,18 @@ function channelForm(channel, done) {
     if (channel) {
       const body = { name: name.value.trim() };
       if (Object.keys(credentials).length) body.credentials = credentials;
-      body.apiBaseUrl = base.value.trim() || null;
+      if (channel.type === "webchat") body.webchat = chat.value();
+      else body.apiBaseUrl = base.value.trim() || null;
       result = await patch(`/api/v1/channels/${channel.id}`, body);
     } else {
       const body = { type: type.value, name: name.value.trim(), credentials, verifyCredentials: verify.checked };
-      if (base.value.trim()) body.apiBaseUrl = base.value.trim();
+      if (base.value.trim() && type.value !== "webchat") body.apiBaseUrl = base.value.trim();
+      if (type.value === "webchat") body.webchat = chat.value();
       result = await post("/api/v1/channels", body);
     }
     if (!result.ok) { error.hidden = false; error.textContent = result.error.message; return; }
     error.hidden = true;
-    if (!channel) { event.target.reset(); renderCreds(); }
+    if (!channel) { event.target.reset(); renderCreds(); showKind(); }
     done(result.data);
   };
 
@@ -146,8 +164,7 @@ function channelForm(channel, done) {
     error,
     h("div", { class: "form-grid" }, field("Channel", type), field("Name", name)),
     creds,
-    h("details", { class: "advanced" }, h("summary", null, "Advanced"),
-      h("div", { class: "form-grid" }, field("API base URL", base, "A regional endpoint, a proxy, or the simulator.")),
-      channel ? null : h("div", { class: "choice" }, verify, h("label", { for: verify.id }, h("strong", null, "Check the credentials with the provider now")))),
+    chat.el,
+    advanced,
     h("div", { class: "form-actions" }, h("button", { type: "submit", class: "btn btn-primary" }, channel ? "Save" : "Connect channel")));
 }
