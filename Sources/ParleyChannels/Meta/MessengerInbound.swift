@@ -42,8 +42,14 @@ enum MessengerInbound {
             }
             return events
         }
-        if let read = item["read"] as? [String: Any], let watermark = Date.providerMilliseconds(read["watermark"]) {
-            return [.watermark(externalId: sender, status: .read, upTo: watermark)]
+        if let read = item["read"] as? [String: Any] {
+            if let watermark = Date.providerMilliseconds(read["watermark"]) {
+                return [.watermark(externalId: sender, status: .read, upTo: watermark)]
+            }
+            // Instagram names the message read instead of giving a watermark.
+            if let mid = read["mid"] as? String {
+                return [.status(providerMessageId: mid, status: .read, reason: nil, errorCode: nil, errorText: nil)]
+            }
         }
         return [] // optins, referrals, handovers: nothing the contact wrote
     }
