@@ -138,10 +138,11 @@ def whatsapp_webhook(base, channel_id, wa_id, name, text, timestamp, message_id=
 
 
 def start_demo():
-    simulator = free_port()
-    server = Server(["demo", "--port", "{port}", "--simulator-port", str(simulator),
+    simulator, shop = free_port(), free_port()
+    server = Server(["demo", "--port", "{port}", "--simulator-port", str(simulator), "--shop-port", str(shop),
                      "--database-url", "sqlite://{dir}/demo.sqlite"], name="demo")
     server.simulator = f"http://127.0.0.1:{simulator}"
+    server.shop = f"http://127.0.0.1:{shop}"
     return server
 
 

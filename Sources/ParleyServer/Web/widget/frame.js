@@ -55,6 +55,7 @@ const panel = h("section", { class: "panel", hidden: true, "aria-label": config.
   h("header", {}, h("h1", {}, config.name), h("button", { type: "button", class: "close", "aria-label": "Close chat", onclick: () => setOpen(false) }, "×")),
   h("div", { class: "scroll" }, intro, log, typing), notice, form);
 document.body.append(panel, bubble);
+performance.mark("parley-bubble");
 intro.textContent = config.offline ? config.offlineText : config.greeting;
 toParent({ type: "parley:ready" });
 
@@ -102,9 +103,10 @@ function setUnread(count) {
   bubble.setAttribute("aria-label", count ? `Open chat, ${count} unread` : state.open ? "Close chat" : "Open chat");
 }
 
+let readThrough = 0;
 function markRead() {
-  const agent = [...state.messages.values()].filter((m) => m.from === "agent").map((m) => m.id);
-  if (agent.length && state.unread) send$({ type: "read", through: Math.max(...agent) });
+  const newest = Math.max(0, ...[...state.messages.values()].filter((m) => m.from === "agent" && m.status !== "read").map((m) => m.id));
+  if (newest > readThrough) { readThrough = newest; send$({ type: "read", through: newest }); }
   setUnread(0);
 }
 
