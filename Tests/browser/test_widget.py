@@ -1,6 +1,7 @@
 """Website chat in a real browser: the widget on a host page of another origin (parley demo's
 shop, or pages served here), talking live with an agent in the web inbox."""
 import json
+import re
 import threading
 import time
 import urllib.request
@@ -267,3 +268,41 @@ def test_widget_stays_small(demo):
             sizes[asset] = len(r.read())
     (OUTPUT / "widget-size.json").write_text(json.dumps(sizes))
     assert sizes["widget.js"] + sizes["frame.js"] + sizes["frame.css"] <= 30 * 1024, sizes
+
+
+def test_website_chat_settings(demo, page, host, shot):
+    sign_in(page, demo.base, "demo@parley.local")
+    page.goto(demo.base + "/settings/channels")
+    shop = page.locator(".channel-card", has_text="Shop chat")
+    expect(shop.get_by_role("textbox", name="Snippet for Shop chat")).to_have_value(re.compile(r'<script src="http://127\.0\.0\.1:\d+/widget\.js" data-channel="wc_[\w-]+" async></script>'))
+    expect(shop.get_by_role("textbox", name=re.compile("Webhook URL"))).to_have_count(0)
+
+    page.get_by_label("Channel", exact=True).select_option("webchat")
+    expect(page.get_by_text("Advanced")).to_be_hidden()
+    page.get_by_label("Name", exact=True).fill("Blog chat")
+    page.get_by_label("Sites allowed to embed the chat").fill("not a site")
+    page.get_by_role("button", name="Connect channel").click()
+    expect(page.locator("section.card .alert-error")).to_contain_text("not an origin")
+    page.get_by_label("Sites allowed to embed the chat").fill(host.origin)
+    page.get_by_role("textbox", name="Greeting").fill("Welcome to the blog!")
+    page.get_by_role("checkbox", name=re.compile("^Office hours")).check()
+    page.get_by_label("Time zone").fill("UTC")
+    page.get_by_role("button", name="Connect channel").click()
+    secret = page.get_by_role("textbox", name="Identity secret")
+    expect(secret).to_have_value(re.compile(r"^whs_.{20,}"))
+    shot(page, "identity-secret-once")
+    page.get_by_role("button", name="Done").click()
+    blog = page.locator(".channel-card", has_text="Blog chat")
+    expect(blog).to_contain_text(f"Allowed sites: {host.origin}")
+    shot(page, "webchat-settings")
+
+    # The new channel's snippet works on that site, with its greeting.
+    snippet = blog.get_by_role("textbox", name="Snippet for Blog chat").input_value()
+    host.add("/", f"<!doctype html><html><head><meta charset='utf-8'><title>Blog</title></head><body><h1>Blog</h1>{snippet}</body></html>")
+    context, visitor = new_page(browser=page.context.browser)
+    try:
+        visitor.goto(host.origin + "/")
+        widget(visitor).get_by_role("button", name="Open chat").click()
+        expect(widget(visitor).locator(".intro")).to_have_text(re.compile("Welcome to the blog!|We're away"))
+    finally:
+        context.close()
