@@ -100,6 +100,12 @@ def test_visitor_and_agent_talk_live(demo, browser, page, shot):
         (OUTPUT / "widget-bubble-ms.txt").write_text(f"{elapsed:.0f}\n")
         print(f"bubble visible {elapsed:.0f} ms after widget.js arrived")
         shot(visitor, "shop-closed")
+        visitor.evaluate("""() => {
+            window.seen = [];
+            Parley.on('message', (m) => seen.push('message: ' + m.text));
+            Parley.on('open', () => seen.push('open'));
+            Parley.on('close', () => seen.push('close'));
+        }""")
 
         chat.get_by_role("button", name="Open chat").click()
         expect(chat.get_by_text("Questions about an order?")).to_be_visible()
@@ -133,6 +139,7 @@ def test_visitor_and_agent_talk_live(demo, browser, page, shot):
         page.get_by_role("button", name="Send").click()
         expect(chat.locator(".badge")).to_have_text("1")
         shot(visitor, "unread-badge")
+        assert visitor.evaluate("() => seen") == ["open", "message: Hi Pat! It ships today.", "close", "message: Anything else?"]
 
         # A reload and a new tab keep the history.
         visitor.reload()
