@@ -54,6 +54,14 @@ public struct ProviderHTTP: Sendable {
         return try await send(method, url, headers: headers + [("Content-Type", "application/json")], body: body)
     }
 
+    /// A value for a URL path segment or query: everything but RFC 3986's unreserved characters
+    /// escaped (`.alphanumerics` would let other scripts through and escape "-").
+    public static func component(_ value: String) -> String {
+        value.addingPercentEncoding(withAllowedCharacters: unreserved) ?? value
+    }
+
+    private static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
     /// The common reading of transient failures: timeouts, connection errors, 5xx and 429 are retried.
     public static func transient(_ failure: Failure) -> ProviderResult {
         switch failure {

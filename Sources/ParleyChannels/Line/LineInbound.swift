@@ -44,8 +44,8 @@ enum LineInbound {
 /// LINE's profile API: webhooks carry only the user id, the display name comes from `GET /v2/bot/profile/{userId}`.
 extension LineAdapter: ProfileFetching {
     public func fetchProfile(externalId: String, channel: ChannelConfig, http: ProviderHTTP) async -> ProfileLookup {
-        guard let token = channel.credentials["channelAccessToken"], !token.isEmpty,
-              let id = externalId.addingPercentEncoding(withAllowedCharacters: .alphanumerics) else { return .none }
+        guard let token = channel.credentials["channelAccessToken"], !token.isEmpty else { return .none }
+        let id = ProviderHTTP.component(externalId)
         let response: ProviderHTTP.Response
         do {
             response = try await http.send(.GET, "\(channel.baseURL(default: Self.defaultBase))/v2/bot/profile/\(id)", headers: [("Authorization", "Bearer \(token)")])

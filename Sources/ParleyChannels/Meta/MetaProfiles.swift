@@ -5,10 +5,10 @@ import ParleyCore
 /// so the name comes from `GET /{PSID}?fields=first_name,last_name` (Instagram: `name,username`).
 extension MessengerAdapter: ProfileFetching {
     public func fetchProfile(externalId: String, channel: ChannelConfig, http: ProviderHTTP) async -> ProfileLookup {
-        guard let token = channel.credentials["pageAccessToken"], !token.isEmpty,
-              let id = externalId.addingPercentEncoding(withAllowedCharacters: .alphanumerics) else { return .none }
+        guard let token = channel.credentials["pageAccessToken"], !token.isEmpty else { return .none }
         let fields = kind == .instagram ? "name,username" : "first_name,last_name"
-        let url = "\(channel.baseURL(default: MetaWebhook.graphBase))/\(MetaWebhook.version(channel))/\(id)?fields=\(fields)&access_token=\(token.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? token)"
+        let url = "\(channel.baseURL(default: MetaWebhook.graphBase))/\(MetaWebhook.version(channel))/\(ProviderHTTP.component(externalId))"
+            + "?fields=\(fields)&access_token=\(ProviderHTTP.component(token))"
         let response: ProviderHTTP.Response
         do { response = try await http.send(.GET, url) } catch {
             return .retry("\(error)")
