@@ -24,6 +24,13 @@ public struct ProfileWorker: Service {
         // Rounds run on a webhook's wake-up or on the poll, whichever comes first; wake-ups coalesce.
         let (ticks, tick) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         let wakeUps = services.profileSignal.subscribe()
+        // A graceful shutdown cancels the rounds at once instead of waiting for the next tick.
+        await cancelWhenGracefulShutdown {
+            await rounds(ticks: ticks, tick: tick, wakeUps: wakeUps)
+        }
+    }
+
+    private func rounds(ticks: AsyncStream<Void>, tick: AsyncStream<Void>.Continuation, wakeUps: AsyncStream<Void>) async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await _ in wakeUps { tick.yield() }
@@ -35,7 +42,7 @@ public struct ProfileWorker: Service {
                 }
             }
             for await _ in ticks {
-                if Task.isCancelled || Task.isShuttingDownGracefully { break }
+                if Task.isCancelled { break }
                 do {
                     while try await runOnce() == batchSize {}
                 } catch {
