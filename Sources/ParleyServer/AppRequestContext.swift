@@ -26,14 +26,18 @@ public struct AppRequestContext: RequestContext, WebSocketRequestContext {
     let widgetVisitor = WidgetVisitorBox()
     /// Set by ``AuthenticationMiddleware`` when a valid bearer token was presented.
     public var identity: Identity?
-    /// The peer's IP address (the client's, or the proxy's in front of Parley).
-    public let clientAddress: String
+    /// The connection's peer: the client, or the proxy in front of Parley.
+    public let peerAddress: String
+    /// The client's IP address: the peer's, or the one a trusted proxy forwarded
+    /// (``ForwardedClientMiddleware``, `--trusted-proxy`).
+    public var clientAddress: String
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.webSocket = .init()
         self.identity = nil
-        self.clientAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
+        self.peerAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
+        self.clientAddress = peerAddress
     }
 
     /// The caller, or a 401.

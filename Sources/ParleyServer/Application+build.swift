@@ -19,6 +19,7 @@ public func buildRouter(services: Services) throws -> Router<AppRequestContext> 
 /// Builds the router with every route and middleware.
 func buildRouter(services: Services, web: WebAssetSource?) throws -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
+    router.add(middleware: ForwardedClientMiddleware(proxies: services.configuration.trustedProxies))
     router.add(middleware: RequestLogMiddleware(registry: services.metrics))
     router.add(middleware: SecurityHeadersMiddleware())
     let web = try web ?? WebAssetSource.fromEnvironment()

@@ -88,6 +88,10 @@ enum OpenAPIDocument {
         ], required: ["error"])),
         ("OpenAPIDocument", ["type": "object", "description": "an OpenAPI 3.1 document"]),
         ("Health", Schema.object([("status", Schema.string), ("database", Schema.string)], required: ["status", "database"])),
+        ("Readiness", Schema.object([
+            ("status", Schema.enumeration(["ready", "unavailable"])), ("database", Schema.enumeration(["ok", "unreachable"])),
+            ("schema", Schema.enumeration(["current", "pending", "newer", "unknown"])),
+        ], required: ["status", "database", "schema"])),
         ("LoginRequest", Schema.object([("email", Schema.string), ("password", Schema.string)], required: ["email", "password"])),
         ("LoginResponse", Schema.object([("token", Schema.string), ("expiresAt", Schema.nullableDateTime), ("user", Schema.ref("User"))],
                                         required: ["token", "user"])),

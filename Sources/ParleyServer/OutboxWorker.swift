@@ -60,38 +60,51 @@ public struct OutboxWorker: Service {
     /// Never throws: one job's failure must not cancel the others mid-send. A job whose outcome
     /// cannot be written stays leased and is found unfinished when the lease ends.
     func deliver(_ job: OutboxJob) async {
-        let outcome = await attempt(job)
+        // Each attempt is a job with its own id in the logs, as a request is.
+        var logger = services.logger
+        logger[metadataKey: "request_id"] = "outbox-\(job.outboxId)-\(job.attempt)"
+        let (outcome, kind) = await attempt(job)
         do {
             try await services.outbox.conclude(job, outcome: outcome, at: services.clock.now())
         } catch {
-            services.logger.error("could not record a delivery outcome", metadata: ["message": "\(job.messageId)", "error": "\(loggableDescription(of: error))"])
+            logger.error("could not record a delivery outcome", metadata: ["message": "\(job.messageId)", "error": "\(loggableDescription(of: error))"])
             return
         }
+        let channel = ("channel", kind ?? "unknown")
         switch outcome {
-        case .sent: services.count("messages_sent", help: "Messages the provider accepted")
-        case .failed(let reason, _, _): services.count("messages_failed", help: "Messages that failed", labels: [("reason", reason)])
-        case .retry: services.count("delivery_retries", help: "Delivery attempts to be retried")
+        case .sent: services.count("messages_sent", help: "Messages the provider accepted, by channel", labels: [channel])
+        case .failed(let reason, _, _):
+            services.count("messages_failed", help: "Messages that failed, by channel and reason", labels: [channel, ("reason", reason)])
+            logger.info("delivery failed", metadata: ["message": "\(job.messageId)", "reason": "\(reason)"])
+        case .retry: services.count("delivery_retries", help: "Delivery attempts to be retried, by channel", labels: [channel])
         }
     }
 
-    func attempt(_ job: OutboxJob) async -> DeliveryOutcome {
+    /// Sends once; also names the channel's kind (nil when it could not be read) for the figures.
+    func attempt(_ job: OutboxJob) async -> (DeliveryOutcome, String?) {
         let found: ChannelRepository.ProviderConfig?
         do {
             found = try await services.channels.providerConfig(channelId: job.channelId)
         } catch {
             // The database, not the message, is at fault: try again later.
-            return .retry(after: nil, detail: "channel lookup failed: \(error)")
+            return (.retry(after: nil, detail: "channel lookup failed: \(error)"), nil)
         }
         guard let stored = found, let adapter = services.channelRuntime.adapters[stored.kind] else {
-            return .failed(reason: FailureReason.misconfigured.rawValue, code: nil, text: "the channel has no delivery adapter")
+            return (.failed(reason: FailureReason.misconfigured.rawValue, code: nil, text: "the channel has no delivery adapter"), found?.kind.rawValue)
         }
+        return (await send(job, stored: stored, adapter: adapter), stored.kind.rawValue)
+    }
+
+    private func send(_ job: OutboxJob, stored: ChannelRepository.ProviderConfig, adapter: any ChannelAdapter) async -> DeliveryOutcome {
         if job.previousAttemptUnfinished && !adapter.deduplicatesByKey {
             return .failed(reason: FailureReason.deliveryUncertain.rawValue, code: nil,
                            text: "an earlier attempt was interrupted; the provider may have the message, so it is not resent")
         }
         let channel = services.channelRuntime.config(stored, publicURL: services.configuration.publicURL)
+        // Email threads by itself: the reply refers to the contact's last email and keeps its subject.
+        let thread = stored.kind == .email ? ((try? await services.email.replyContext(outboundMessageId: job.messageId)) ?? [:]) : [:]
         let delivery = OutboundDelivery(messageId: job.messageId, externalId: job.externalId, instructions: job.delivery,
-                                        idempotencyKey: "parley-\(job.messageId)")
+                                        idempotencyKey: "parley-\(job.messageId)", thread: thread)
         switch await adapter.send(delivery, channel: channel, http: services.channelRuntime.http) {
         case .sent(let id): return .sent(providerMessageId: id)
         case .failed(let reason, let code, let text): return .failed(reason: reason.rawValue, code: code, text: text)

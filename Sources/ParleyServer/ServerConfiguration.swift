@@ -11,6 +11,10 @@ public struct ServerConfiguration: Sendable {
     public var sessionLifetime: TimeInterval
     /// How long events are kept for clients to resume from (then pruned).
     public var eventRetention: TimeInterval
+    /// Proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`); none by default.
+    public var trustedProxies: TrustedProxies = .none
+    /// How long a SIGTERM waits for requests and workers to finish before cancelling them.
+    public var shutdownGrace: Duration = .seconds(20)
 
     public init(
         host: String = "127.0.0.1",

@@ -14,6 +14,8 @@ struct SystemController {
     func register(_ api: APIRoutes) {
         api.add(.get, "/healthz", RouteDoc(summary: "Liveness and database reachability", tag: "system", authenticated: false,
                                            response: "Health", errors: [503]), handler: health)
+        api.add(.get, "/readyz", RouteDoc(summary: "Readiness: the database is reachable and its migrations are this version's",
+                                          tag: "system", authenticated: false, response: "Readiness", errors: [503]), handler: ready)
         api.add(.get, "/metrics", RouteDoc(summary: "Prometheus metrics", tag: "system", authenticated: false,
                                            response: "metrics", responseMediaType: "text/plain"), handler: metrics)
     }
@@ -41,6 +43,7 @@ struct SystemController {
     }
 
     @Sendable func metrics(_ request: Request, context: AppRequestContext) async throws -> Response {
+        await OperationsMetrics(services: services).refresh(logger: context.logger)
         var buffer: [UInt8] = []
         services.metrics.emit(into: &buffer)
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(bytes: buffer)))

@@ -40,7 +40,7 @@ struct WebhookController {
         do {
             try adapter.verify(webhook, channel: channel)
         } catch {
-            services.count("webhooks_refused", help: "Webhooks refused for a bad signature", labels: [("channel", stored.kind.rawValue)])
+            services.countRefusedWebhook(channel: stored.kind.rawValue, reason: "invalid_signature")
             context.logger.warning("webhook refused", metadata: ["channel": "\(channelId)", "reason": "\(error)"])
             throw APIError(.unauthorized, code: "invalid_signature", message: "the webhook's signature does not verify")
         }
@@ -48,6 +48,7 @@ struct WebhookController {
         do {
             events = try adapter.parse(webhook, channel: channel)
         } catch {
+            services.countRefusedWebhook(channel: stored.kind.rawValue, reason: "unreadable_body")
             throw APIError.badRequest("the webhook body could not be read: \(error)")
         }
         let now = services.clock.now()
@@ -61,6 +62,7 @@ struct WebhookController {
                                    text: message.content.text, contentKind: message.content.kind, content: message.content.detailsJSON,
                                    profileLookup: looksUpProfiles),
                     workspaceId: stored.workspaceId, receivedAt: now)
+                if result.stored { services.countInbound(channel: stored.kind.rawValue) }
                 if result.stored && looksUpProfiles { services.profileSignal.signal() }
             case .status(let providerMessageId, let status, let reason, let code, let text):
                 try await services.statusUpdater.apply(channelId: channelId, providerMessageId: providerMessageId, status: status,

@@ -9,7 +9,8 @@ struct Parley: AsyncParsableCommand {
         commandName: "parley",
         abstract: "Parley: an omnichannel customer-messaging inbox.",
         version: parleyVersion,
-        subcommands: [Serve.self, Migrate.self, UserCommand.self, WorkspaceCommand.self, ContactsCommand.self, Demo.self],
+        subcommands: [Serve.self, Migrate.self, UserCommand.self, WorkspaceCommand.self, ContactsCommand.self, Demo.self,
+                      Backup.self, Restore.self, Move.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -22,6 +23,9 @@ struct DatabaseOptions: ParsableArguments {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (env PARLEY_LOG_LEVEL; default info)")
     var logLevel: String?
 
+    @Option(name: .customLong("log-format"), help: "text, or json for log shippers: one object per line (env PARLEY_LOG_FORMAT; default text)")
+    var logFormat: String?
+
     var resolvedDatabaseURL: String {
         databaseURL ?? Environment.value("PARLEY_DATABASE_URL") ?? "sqlite://./parley.sqlite"
     }
@@ -31,6 +35,7 @@ struct DatabaseOptions: ParsableArguments {
         guard let level = Logger.Level(rawValue: raw) else {
             throw ValidationError("log level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
         }
+        try LogFormat.bootstrap(logFormat ?? Environment.value("PARLEY_LOG_FORMAT") ?? "text")
         var logger = Logger(label: label)
         logger.logLevel = level
         return logger

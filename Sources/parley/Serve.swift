@@ -22,6 +22,13 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("public-url"), help: "URL providers and browsers reach this server at (env PARLEY_PUBLIC_URL; default http://HOST:PORT)")
     var publicURL: String?
 
+    @Option(name: .customLong("trusted-proxy"),
+            help: "Address or CIDR range of a proxy whose X-Forwarded-For names the client; repeatable (env PARLEY_TRUSTED_PROXIES, comma-separated; default none)")
+    var trustedProxies: [String] = []
+
+    @Option(name: .customLong("shutdown-grace"), help: "Seconds a SIGTERM waits for requests and jobs to finish (env PARLEY_SHUTDOWN_GRACE; default 20)")
+    var shutdownGrace: Double?
+
     func run() async throws {
         let logger = try database.makeLogger()
         let host = self.host ?? Environment.value("PARLEY_HOST") ?? "127.0.0.1"
@@ -37,10 +44,12 @@ struct Serve: AsyncParsableCommand {
             guard let days = Double(raw), days > 0 else { throw ValidationError("PARLEY_EVENT_RETENTION_DAYS must be a positive number of days") }
             return days
         } ?? 7
-        let configuration = ServerConfiguration(
+        var configuration = ServerConfiguration(
             host: host, port: port, publicURL: publicURL ?? Environment.value("PARLEY_PUBLIC_URL"), bcryptCost: bcryptCost,
             eventRetention: retentionDays * 24 * 3600
         )
+
+        try applyOperationsOptions(to: &configuration)
 
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
@@ -66,7 +75,7 @@ struct Serve: AsyncParsableCommand {
                     """.utf8))
             }
             logger.info("Parley listening", metadata: ["url": "\(configuration.publicURL)", "database": "\(db.kind.rawValue)"])
-            try await buildApplication(services: services).runService()
+            try await runUntilTerminated(buildApplication(services: services), services: services)
         } catch {
             await db.shutdown()
             throw error

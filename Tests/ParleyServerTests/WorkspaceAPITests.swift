@@ -140,7 +140,7 @@ struct SystemAPITests {
             #expect(reply.json["openapi"] as? String == "3.1.0")
             let paths = try #require(reply.json["paths"] as? [String: [String: Any]])
             let expected: Set<String> = [
-                "GET /healthz", "GET /metrics", "GET /openapi.json",
+                "GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.json",
                 "POST /api/v1/auth/login", "POST /api/v1/auth/logout", "GET /api/v1/me",
                 "GET /api/v1/tokens", "POST /api/v1/tokens", "DELETE /api/v1/tokens/{id}",
                 "GET /api/v1/users", "POST /api/v1/users", "GET /api/v1/users/{id}",

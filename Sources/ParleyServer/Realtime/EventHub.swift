@@ -149,6 +149,9 @@ public actor EventHub {
     }
 
     /// Ends every client's queue; their sessions close with the id to resume from.
+    /// WebSocket clients still connected to this instance (a shutdown waits for none).
+    var clientCount: Int { subscribers.values.reduce(0) { $0 + $1.count } }
+
     func closeAll() {
         visitors.closeAll()
         for clients in subscribers.values {

@@ -44,7 +44,6 @@ struct EventStreamSession {
         } catch {
             logger.debug("event stream ended", metadata: ["error": "\(error)"])
         }
-        await hub.unregister(subscriber)
         let reason = FrameText.encode(FramePayload.Position(after: subscriber.lastSent))
         if subscriber.overflowed {
             hub.metrics.overflows.increment()
@@ -52,6 +51,9 @@ struct EventStreamSession {
         } else {
             try? await outbound.close(.goingAway, reason: reason)
         }
+        // After the close frame: a shutdown waits for every client to be gone, so by then each
+        // has its resume id.
+        await hub.unregister(subscriber)
     }
 
     /// Sends hello, presence and counts, then replays what the client missed; returns the

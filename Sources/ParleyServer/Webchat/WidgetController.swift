@@ -148,6 +148,7 @@ struct WidgetController {
                            providerMessageId: "web-" + (body.clientId ?? UUID().uuidString.lowercased()),
                            providerTimestamp: services.clock.now(), text: text, profile: profile),
             workspaceId: channel.workspaceId, receivedAt: services.clock.now())
+        if result.stored { services.countInbound(channel: "webchat") }
         if result.stored, name != nil || email != nil,
            let contact = try await services.contacts.find(id: result.contactId, workspaceId: channel.workspaceId) {
             _ = try await updateProfile(contact, name: name, email: email, overwrite: false)

@@ -1,0 +1,21 @@
+import ArgumentParser
+import Foundation
+import ParleyServer
+
+extension Serve {
+    /// The options for running several instances behind a proxy: which proxies to believe and
+    /// how long a shutdown may take.
+    func applyOperationsOptions(to configuration: inout ServerConfiguration) throws {
+        let list = trustedProxies.isEmpty ? Environment.value("PARLEY_TRUSTED_PROXIES") ?? "" : trustedProxies.joined(separator: ",")
+        switch TrustedProxies.parse(list) {
+        case .success(let proxies): configuration.trustedProxies = proxies
+        case .failure(let invalid): throw ValidationError("--trusted-proxy / PARLEY_TRUSTED_PROXIES: \(invalid)")
+        }
+        let grace = try shutdownGrace ?? Environment.value("PARLEY_SHUTDOWN_GRACE").map { raw in
+            guard let seconds = Double(raw) else { throw ValidationError("PARLEY_SHUTDOWN_GRACE must be a number of seconds") }
+            return seconds
+        } ?? 20
+        guard (0...3600).contains(grace) else { throw ValidationError("the shutdown grace must be 0 to 3600 seconds") }
+        configuration.shutdownGrace = .milliseconds(Int64(grace * 1000))
+    }
+}
