@@ -146,12 +146,16 @@ public struct OutboundDelivery: Sendable {
     public var instructions: DeliveryInstructions
     /// Stable across retries of this message, for providers that deduplicate by key.
     public var idempotencyKey: String
+    /// What the thread says about this reply where the channel threads by itself (email: the
+    /// subject and the Message-IDs to refer to).
+    public var thread: [String: String]
 
-    public init(messageId: Int64, externalId: String, instructions: DeliveryInstructions, idempotencyKey: String) {
+    public init(messageId: Int64, externalId: String, instructions: DeliveryInstructions, idempotencyKey: String, thread: [String: String] = [:]) {
         self.messageId = messageId
         self.externalId = externalId
         self.instructions = instructions
         self.idempotencyKey = idempotencyKey
+        self.thread = thread
     }
 }
 

@@ -13,6 +13,7 @@ public enum ChannelAdapters {
             LineAdapter(),
             TwilioSMSAdapter(),
             WebchatAdapter(),
+            EmailAdapter(),
         ]
         return Dictionary(uniqueKeysWithValues: adapters.map { ($0.kind, $0) })
     }()

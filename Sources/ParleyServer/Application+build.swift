@@ -54,6 +54,8 @@ public func buildApplication(services: Services, runWorkers: Bool = true,
     let router = try buildRouter(services: services)
     var workers: [any Service] = [RealtimeService(services: services)]
     if runWorkers { workers += [OutboxWorker(services: services), ProfileWorker(services: services)] as [any Service] }
+    if runWorkers { workers.append(EmailPoller(services: services, interval: services.configuration.emailPollInterval)) }
+    if let port = services.configuration.smtpPort { workers.append(EmailListener(services: services, port: port)) }
     return Application(
         router: router,
         server: .http1WebSocketUpgrade(webSocketRouter: router, configuration: .init(ws: .init(maxFrameSize: 1 << 18))),

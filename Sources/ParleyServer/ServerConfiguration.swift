@@ -11,6 +11,10 @@ public struct ServerConfiguration: Sendable {
     public var sessionLifetime: TimeInterval
     /// How long events are kept for clients to resume from (then pruned).
     public var eventRetention: TimeInterval
+    /// Where the SMTP listener for inbound email listens (`--smtp-port`); nil: no listener.
+    public var smtpPort: Int? = nil
+    /// How often email channels' mailboxes are read over IMAP.
+    public var emailPollInterval: Duration = .seconds(30)
     /// Proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`); none by default.
     public var trustedProxies: TrustedProxies = .none
     /// How long a SIGTERM waits for requests and workers to finish before cancelling them.

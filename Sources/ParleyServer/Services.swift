@@ -39,6 +39,7 @@ public struct Services: Sendable {
     public var oneTimeTokens: OneTimeTokenRepository { OneTimeTokenRepository(database: database) }
     public var eventFeed: EventFeed { EventFeed(database: database) }
     public var webchat: WebchatRepository { WebchatRepository(database: database) }
+    public var email: EmailRepository { EmailRepository(database: database) }
     /// Limits for the website chat widget's public routes.
     let widgetLimits = WidgetRateLimiter()
 

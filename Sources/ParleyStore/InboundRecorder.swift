@@ -28,6 +28,9 @@ public struct InboundMessage: Sendable {
     /// The provider can tell the sender's name when the message does not: a new nameless
     /// identity is marked for a profile lookup.
     public var profileLookup: Bool
+    /// False for automatic messages (auto-replies): kept in the timeline, but they open no
+    /// conversation and change no inbox row.
+    public var opensConversation = true
 
     public init(channelId: Int64, externalId: String, aliasId: String? = nil, displayName: String?, phone: String? = nil,
                 providerMessageId: String, providerTimestamp: Date, text: String, contentKind: String = "text", content: String? = nil,
@@ -131,6 +134,11 @@ public struct InboundRecorder: Sendable {
                     display_name = COALESCE(\(bind: message.displayName), display_name)
                 WHERE id = \(bind: identityId)
                 """).run()
+            if conversationId == nil && !message.opensConversation {
+                try await EventLog.append(on: db, workspaceId: workspaceId, type: .messageCreated, subjectId: messageId,
+                                          payload: ["messageId": messageId, "contactId": contactId], at: now)
+                return InboundResult(messageId: messageId, contactId: contactId, conversationId: 0, stored: true, openedConversation: false)
+            }
             var openedConversation = false
             if conversationId == nil {
                 let opened = try await ConversationRepository.openIfNeeded(

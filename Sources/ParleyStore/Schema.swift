@@ -293,5 +293,6 @@ public enum Schema {
         Schema.realtime,
         Schema.webchat,
         Schema.fidelity,
+        Schema.email,
     ]
 }

@@ -22,6 +22,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("public-url"), help: "URL providers and browsers reach this server at (env PARLEY_PUBLIC_URL; default http://HOST:PORT)")
     var publicURL: String?
 
+    @Option(name: .customLong("smtp-port"), help: "Port of the SMTP listener for inbound email (env PARLEY_SMTP_PORT; default none)")
+    var smtpPort: Int?
+
     @Option(name: .customLong("trusted-proxy"),
             help: "Address or CIDR range of a proxy whose X-Forwarded-For names the client; repeatable (env PARLEY_TRUSTED_PROXIES, comma-separated; default none)")
     var trustedProxies: [String] = []
@@ -48,6 +51,15 @@ struct Serve: AsyncParsableCommand {
             host: host, port: port, publicURL: publicURL ?? Environment.value("PARLEY_PUBLIC_URL"), bcryptCost: bcryptCost,
             eventRetention: retentionDays * 24 * 3600
         )
+
+        configuration.smtpPort = try smtpPort ?? Environment.value("PARLEY_SMTP_PORT").map { raw in
+            guard let port = Int(raw), (1...65535).contains(port) else { throw ValidationError("PARLEY_SMTP_PORT must be a port number") }
+            return port
+        }
+        if let raw = Environment.value("PARLEY_EMAIL_POLL_SECONDS") {
+            guard let seconds = Double(raw), seconds >= 0.2 else { throw ValidationError("PARLEY_EMAIL_POLL_SECONDS must be at least 0.2") }
+            configuration.emailPollInterval = .milliseconds(Int64(seconds * 1000))
+        }
 
         try applyOperationsOptions(to: &configuration)
 

@@ -65,13 +65,18 @@ export function messageItem(message) {
   const failed = message.status === "failed" || message.status === "undelivered";
   const kindLabel = contentLabel(message);
   const deleted = Boolean(message.deletedAt);
+  // Email: the subject above the text, what was attached below it, automatic replies named.
+  const mail = message.details ?? {};
   return h("li", { class: ["msg", outbound ? "msg-out" : "msg-in", failed && "msg-failed", deleted && "msg-deleted"],
                    dataset: { messageId: message.id, kind: message.contentKind } },
     h("div", { class: "bubble" },
       kindLabel ? h("span", { class: "bubble-kind" }, kindLabel) : null,
+      mail.automatic ? h("span", { class: "bubble-kind" }, "Automatic reply") : null,
+      mail.subject ? h("p", { class: "bubble-subject" }, mail.subject) : null,
       deleted
         ? h("p", { class: "bubble-text bubble-deleted" }, "The contact deleted this message.")
-        : h("p", { class: "bubble-text" }, message.text ?? "")),
+        : h("p", { class: "bubble-text" }, message.text ?? ""),
+      mail.attachments ? h("p", { class: "bubble-attachments" }, "Attached: " + mail.attachments) : null),
     h("div", { class: "msg-meta" },
       channel ? channelIcon(channel.type) : null,
       h("span", null, channel ? channel.name : channelLabel("")),

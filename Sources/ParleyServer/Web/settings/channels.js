@@ -21,6 +21,12 @@ const KINDS = {
   wechat: [["appId", "App ID"], ["appSecret", "App secret", true], ["token", "Token", true]],
   line: [["channelAccessToken", "Channel access token", true], ["channelSecret", "Channel secret", true]],
   webchat: [],
+  email: [["fromAddress", "Support address (From)"], ["fromName", "From name", false, true], ["smtpHost", "SMTP server"],
+    ["smtpPort", "SMTP port (default 587, or 465 with tls)", false, true], ["smtpSecurity", "SMTP security: starttls, tls or none", false, true],
+    ["smtpUsername", "SMTP username", false, true], ["smtpPassword", "SMTP password (an app password works)", true, true],
+    ["imapHost", "IMAP server (to read the mailbox)", false, true], ["imapPort", "IMAP port (default 993, or 143)", false, true],
+    ["imapSecurity", "IMAP security: tls, starttls or none", false, true], ["imapUsername", "IMAP username (default: SMTP's)", false, true],
+    ["imapPassword", "IMAP password (default: SMTP's)", true, true], ["imapFolder", "IMAP folder (default INBOX)", false, true]],
   sms: [["accountSid", "Account SID"], ["authToken", "Auth token", true], ["from", "From number (or a Messaging Service SID below)", false, true], ["messagingServiceSid", "Messaging Service SID", false, true]],
 };
 
