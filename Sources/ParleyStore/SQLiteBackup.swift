@@ -54,11 +54,24 @@ public enum SQLiteBackup {
         return try await check(output, logger: logger)
     }
 
+    /// A connection of its own with a bounded busy wait: the driver's default handler waits
+    /// for a lock forever.
+    static func connection(_ path: String, busyTimeoutMs: Int, logger: Logger) async throws -> SQLiteConnection {
+        let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+        do {
+            _ = try await connection.query("PRAGMA busy_timeout = \(busyTimeoutMs)")
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        return connection
+    }
+
     /// Opens `path` on its own and checks that it is an intact Parley database whose schema this
     /// Parley can run (it applies newer migrations at start); returns its schema version.
     public static func check(_ path: String, logger: Logger) async throws -> Summary {
         guard FileManager.default.fileExists(atPath: path) else { throw Failure.notAParleyBackup("\(path) does not exist") }
-        let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+        let connection = try await Self.connection(path, busyTimeoutMs: 5000, logger: logger)
         do {
             let integrity = try await connection.query("PRAGMA integrity_check").first?.column("integrity_check")?.string
             guard integrity == "ok" else { throw Failure.notAParleyBackup("integrity check says \(integrity ?? "nothing")") }
@@ -82,16 +95,23 @@ public enum SQLiteBackup {
     /// in WAL mode, and granted (then released at once) otherwise.
     public static func isInUse(_ path: String, logger: Logger) async throws -> Bool {
         guard FileManager.default.fileExists(atPath: path) else { return false }
-        let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-        defer { _ = connection.close() }
+        // No waiting: a lock held elsewhere is the answer.
+        let connection = try await Self.connection(path, busyTimeoutMs: 0, logger: logger)
+        let inUse: Bool
         do {
             _ = try await connection.query("PRAGMA locking_mode = EXCLUSIVE")
             _ = try await connection.query("BEGIN EXCLUSIVE")
             _ = try await connection.query("COMMIT")
-            return false
+            inUse = false
         } catch let error as SQLiteError where error.reason == .busy || error.reason == .locked {
-            return true
+            inUse = true
+        } catch {
+            try? await connection.close()
+            throw error
         }
+        // Closed before anyone else writes: until then it may hold the lock it asked for.
+        try await connection.close()
+        return inUse
     }
 
     /// Replaces the database at `target` with a checked copy of the backup at `input`. An
@@ -114,7 +134,7 @@ public enum SQLiteBackup {
         // and the copy is written whole before it takes the database's name.
         let staged = target + ".restoring-\(UUID().uuidString.prefix(8))"
         do {
-            let source = try await SQLiteConnection.open(storage: .file(path: input), logger: logger)
+            let source = try await Self.connection(input, busyTimeoutMs: 5000, logger: logger)
             do {
                 _ = try await source.query("VACUUM INTO ?", [.text(staged)])
                 try await source.close()
