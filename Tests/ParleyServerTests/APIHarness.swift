@@ -68,8 +68,8 @@ struct APIHarness {
     }
 
     static func send(_ client: any TestClientProtocol, _ method: HTTPRequest.Method, _ uri: String, token: String? = nil,
-                     raw: String? = nil, json: [String: Any]? = nil) async throws -> Reply {
-        var headers: HTTPFields = [:]
+                     headers extra: HTTPFields = [:], raw: String? = nil, json: [String: Any]? = nil) async throws -> Reply {
+        var headers = extra
         if let token { headers[.authorization] = "Bearer \(token)" }
         var body: ByteBuffer?
         if let json {

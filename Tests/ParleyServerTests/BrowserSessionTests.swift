@@ -21,14 +21,7 @@ struct BrowserSessionTests {
         var headers: HTTPFields = [:]
         if let cookie { headers[.cookie] = "parley_session=\(cookie)" }
         if let csrf { headers[HTTPField.Name("X-CSRF-Token")!] = csrf }
-        var body: ByteBuffer?
-        if let json {
-            body = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json))
-            headers[.contentType] = "application/json"
-        }
-        return try await api.client.execute(uri: uri, method: method, headers: headers, body: body) { response in
-            Reply(status: response.status, headers: response.headers, body: Data(buffer: response.body))
-        }
+        return try await APIHarness.send(api.client, method, uri, headers: headers, json: json)
     }
 
     static func signIn(_ api: APIHarness) async throws -> Session {

@@ -75,7 +75,7 @@ struct TelegramChannelTests {
 
     @Test(arguments: TestBackend.all)
     func outboundWireShapeErrorsRetriesAndTimeouts(backend: TestBackend) async throws {
-        try await APIHarness.run(backend, providerTimeout: .milliseconds(1500)) { (api: APIHarness) async throws in
+        try await APIHarness.run(backend, providerTimeout: .seconds(3)) { (api: APIHarness) async throws in
             try await api.withSimulator { simulator in
                 let id = try await Self.connect(api, simulator)
                 let secret = try #require(simulator.telegramWebhook(token: Self.token)).secret

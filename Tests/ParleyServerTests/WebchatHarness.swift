@@ -33,14 +33,7 @@ struct WebchatSite {
         if let visitor { headers[HTTPField.Name("X-Parley-Visitor")!] = visitor }
         if let host { headers[HTTPField.Name("X-Parley-Host")!] = host }
         if let origin { headers[.origin] = origin }
-        var body: ByteBuffer?
-        if let json {
-            body = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json))
-            headers[.contentType] = "application/json"
-        }
-        return try await api.client.execute(uri: uri, method: method, headers: headers, body: body) { response in
-            Reply(status: response.status, headers: response.headers, body: Data(buffer: response.body))
-        }
+        return try await APIHarness.send(api.client, method, uri, headers: headers, json: json)
     }
 
     /// Starts (or resumes) a visitor; returns the session's answer.

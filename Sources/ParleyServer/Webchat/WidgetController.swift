@@ -212,7 +212,7 @@ struct WidgetController {
     }
 
     func limit(_ limit: WidgetRateLimiter.Limit, key: String) throws {
-        if let wait = services.widgetLimits.take(key, limit) {
+        if let wait = services.widgetLimits.take(key, limit, now: services.clock.now()) {
             var error = APIError(.tooManyRequests, code: "rate_limited", message: "too many requests; try again in \(Int(wait.rounded(.up))) s")
             error.headers[.retryAfter] = String(Int(wait.rounded(.up)))
             throw error

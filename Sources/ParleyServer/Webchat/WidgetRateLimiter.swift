@@ -21,7 +21,7 @@ final class WidgetRateLimiter: Sendable {
 
     private struct Bucket {
         var tokens: Double
-        var updated: ContinuousClock.Instant
+        var updated: Date
     }
 
     private let buckets = Mutex<[String: Bucket]>([:])
@@ -32,14 +32,14 @@ final class WidgetRateLimiter: Sendable {
     }
 
     /// Takes one request from `key`'s bucket; returns the seconds to wait when it is empty.
-    func take(_ key: String, _ limit: Limit, now: ContinuousClock.Instant = .now) -> TimeInterval? {
+    /// Time comes from the server's clock (a clock set back refills nothing).
+    func take(_ key: String, _ limit: Limit, now: Date) -> TimeInterval? {
         buckets.withLock { buckets in
             if buckets.count >= capacity { Self.evictFull(&buckets, limit: limit, now: now) }
             var bucket = buckets[key] ?? Bucket(tokens: limit.burst, updated: now)
-            let elapsed = now - bucket.updated
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let seconds = max(0, now.timeIntervalSince(bucket.updated))
             bucket.tokens = min(limit.burst, bucket.tokens + seconds * limit.perSecond)
-            bucket.updated = now
+            bucket.updated = max(now, bucket.updated)
             guard bucket.tokens >= 1 else {
                 buckets[key] = bucket
                 return (1 - bucket.tokens) / limit.perSecond
@@ -51,7 +51,7 @@ final class WidgetRateLimiter: Sendable {
     }
 
     /// Forgets buckets that have refilled (they hold nothing a new bucket would not).
-    private static func evictFull(_ buckets: inout [String: Bucket], limit: Limit, now: ContinuousClock.Instant) {
-        buckets = buckets.filter { _, bucket in now - bucket.updated < .seconds(limit.burst / limit.perSecond) }
+    private static func evictFull(_ buckets: inout [String: Bucket], limit: Limit, now: Date) {
+        buckets = buckets.filter { _, bucket in now.timeIntervalSince(bucket.updated) < limit.burst / limit.perSecond }
     }
 }
