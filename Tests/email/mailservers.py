@@ -135,7 +135,8 @@ class Submission:
 
         def authenticate(server, session, envelope, mechanism, auth_data):
             ok = isinstance(auth_data, LoginPassword) and auth_data.login.decode() == user and auth_data.password.decode() == password
-            return AuthResult(success=ok, auth_data=auth_data.login.decode() if ok else None)
+            # handled=False: aiosmtpd itself answers 535 to a refused login.
+            return AuthResult(success=ok, handled=False, auth_data=auth_data.login.decode() if ok else None)
 
         self.controller = Controller(self.sink, hostname="127.0.0.1", port=self.port, tls_context=context, require_starttls=True,
                                      authenticator=authenticate, auth_required=True, auth_require_tls=True)

@@ -28,7 +28,7 @@ def mail(lines):
 def channel(servers):
     parley = servers["parley"]
     wrong_smtp = parley.call("POST", "/api/v1/channels", channel_body(servers, smtpPassword="nope"), expect=422)
-    assert "SMTP" in wrong_smtp["error"]["message"]
+    assert "SMTP" in wrong_smtp["error"]["message"] and "535" in wrong_smtp["error"]["message"]
     wrong_imap = parley.call("POST", "/api/v1/channels", channel_body(servers, imapPassword="nope"), expect=422)
     assert "IMAP" in wrong_imap["error"]["message"]
     created = parley.call("POST", "/api/v1/channels", channel_body(servers), expect=201)

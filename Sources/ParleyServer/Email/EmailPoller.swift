@@ -25,7 +25,8 @@ struct EmailPoller: Service {
             } catch {
                 services.logger.warning("email polling could not list channels", metadata: ["error": "\(loggableDescription(of: error))"])
             }
-            try? await Task.sleep(for: interval)
+            // A shutdown must not wait out the interval.
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
 
