@@ -100,14 +100,17 @@ public struct DeliveryInstructions: Codable, Sendable, Equatable {
     public var tag: MessageTag?
     public var viberChatbotInitiated: Bool
     public var billable: Bool
+    /// Email: the subject the agent wrote (nil: the thread's).
+    public var subject: String?
 
     public init(text: String, template: TemplateReference? = nil, messagingType: MetaMessagingType? = nil, tag: MessageTag? = nil,
-                viberChatbotInitiated: Bool = false, billable: Bool = false) {
+                viberChatbotInitiated: Bool = false, billable: Bool = false, subject: String? = nil) {
         self.text = text
         self.template = template
         self.messagingType = messagingType
         self.tag = tag
         self.viberChatbotInitiated = viberChatbotInitiated
         self.billable = billable
+        self.subject = subject
     }
 }

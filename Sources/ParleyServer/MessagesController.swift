@@ -21,6 +21,8 @@ struct MessagesController {
         let text: String?
         let tag: Choice<MessageTag>?
         let template: Template?
+        /// Email channels only.
+        let subject: String?
     }
 
     struct SendResponse: Encodable, Sendable {
@@ -94,14 +96,24 @@ struct MessagesController {
         default:
             throw APIError.badRequest("'template' cannot be combined with 'text' or 'tag'", field: "template")
         }
-        let result = try await mapped {
-            try await services.outbound.send(
-                OutboundRequest(workspaceId: identity.user.workspaceId, contactId: contactId, channelId: body.channelId,
-                                sender: senderKind(identity), senderUserId: identity.user.id, content: content),
-                at: services.clock.now()
-            )
-        }
+        var outbound = OutboundRequest(workspaceId: identity.user.workspaceId, contactId: contactId, channelId: body.channelId,
+                                       sender: senderKind(identity), senderUserId: identity.user.id, content: content)
+        outbound.subject = try await subject(body, workspaceId: identity.user.workspaceId)
+        let result = try await mapped { try await services.outbound.send(outbound, at: services.clock.now()) }
         return JSONResponse(SendResponse(message: result.message, conversation: result.conversation), status: .created)
+    }
+
+    /// An email's subject: one line of at most 200 characters, on an email channel only.
+    func subject(_ body: SendBody, workspaceId: Int64) async throws -> String? {
+        guard let raw = body.subject else { return nil }
+        let subject = raw.trimmingCharacters(in: .whitespaces)
+        guard subject.count <= 200, !subject.contains(where: \.isNewline) else {
+            throw APIError.badRequest("field 'subject' must be one line of at most 200 characters", field: "subject")
+        }
+        guard try await services.channels.find(id: body.channelId, workspaceId: workspaceId)?.kind == .email else {
+            throw APIError.badRequest("field 'subject' is for email channels only", field: "subject")
+        }
+        return subject.isEmpty ? nil : subject
     }
 
     /// Maps refusals and unknowns to the API's errors.

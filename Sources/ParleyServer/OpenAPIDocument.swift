@@ -215,6 +215,7 @@ enum OpenAPIDocument {
         ], required: ["channelType", "window", "allowed", "tags", "sendsUndelivered", "reason"])),
         ("SendMessageRequest", Schema.object([
             ("channelId", Schema.integer), ("text", Schema.string), ("tag", Schema.enumeration(MessageTag.allCases.map(\.rawValue))),
+            ("subject", ["type": "string", "description": "email channels: the subject (default: the thread's, as Re: …)"]),
             ("template", Schema.object([("name", Schema.string), ("language", Schema.string), ("parameters", Schema.array(Schema.string))], required: ["name", "language"])),
         ], required: ["channelId"])),
         ("SendMessageResponse", Schema.object([("message", Schema.ref("Message")), ("conversation", Schema.ref("Conversation"))], required: ["message", "conversation"])),

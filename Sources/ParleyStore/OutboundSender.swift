@@ -16,6 +16,8 @@ public struct OutboundRequest: Sendable {
     public var sender: SenderKind
     public var senderUserId: Int64?
     public var content: OutboundContent
+    /// Email: a subject for this message (nil: the thread's).
+    public var subject: String? = nil
 
     public init(workspaceId: Int64, contactId: Int64, channelId: Int64, sender: SenderKind, senderUserId: Int64?, content: OutboundContent) {
         self.workspaceId = workspaceId
@@ -76,11 +78,11 @@ public struct OutboundSender: Sendable {
             let contentKind: String
             switch request.content {
             case .text(let text):
-                instructions = DeliveryInstructions(text: text)
+                instructions = DeliveryInstructions(text: text, subject: request.subject)
                 requested = .text
                 contentKind = "text"
             case .tagged(let text, let tag):
-                instructions = DeliveryInstructions(text: text, tag: tag)
+                instructions = DeliveryInstructions(text: text, tag: tag, subject: request.subject)
                 requested = .tagged(tag)
                 contentKind = "tagged"
             case .template(let name, let language, let parameters):

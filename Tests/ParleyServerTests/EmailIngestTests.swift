@@ -55,6 +55,19 @@ struct EmailIngestTests {
             #expect(reply.inReplyTo == ["d1@customer.example"])
             #expect(reply.text == "It ships today.")
 
+            // The agent may give a subject of their own; one line, and on email only.
+            let titled = try await api.send(.post, "/api/v1/contacts/\(dana)/messages", json: ["channelId": channelId, "text": "Refund done.",
+                                                                                               "subject": "Your refund"])
+            #expect(titled.status == .created, "\(titled.text)")
+            #expect(try await OutboxWorker(services: api.services).runOnce() == 1)
+            #expect(ParsedEmail(try #require(outbox.received.withLock { $0.last })).subject == "Your refund")
+            let twoLines = try await api.send(.post, "/api/v1/contacts/\(dana)/messages", json: ["channelId": channelId, "text": "x", "subject": "a\nb"])
+            #expect(twoLines.errorField == "subject")
+            let webchat = try await api.send(.post, "/api/v1/channels", json: ["type": "webchat", "name": "Chat"])
+            let webchatId = try #require((webchat.json["id"] as? NSNumber)?.int64Value)
+            let notEmail = try await api.send(.post, "/api/v1/contacts/\(dana)/messages", json: ["channelId": webchatId, "text": "x", "subject": "Hi"])
+            #expect(notEmail.errorField == "subject")
+
             // A colleague answers our message from another address: Dana's thread.
             _ = try await ingest.ingest(Self.mail(["From: ops@customer.example", "Subject: Re: Order 77", "Message-ID: <o1@customer.example>",
                                                    "In-Reply-To: <\(try #require(state.providerId))>", "", "Thanks"]), channel: channel)

@@ -93,7 +93,8 @@ public struct EmailAdapter: ChannelAdapter {
         let id = Self.messageId(for: delivery.messageId, channelId: channel.id, from: settings.from)
         let replyTo = delivery.thread["messageId"]
         let references = (delivery.thread["references"]?.split(separator: " ").map(String.init) ?? []) + (replyTo.map { [$0] } ?? [])
-        let subject = delivery.thread["subject"].map(OutgoingEmail.replySubject).flatMap { $0.isEmpty ? nil : $0 }
+        let subject = delivery.instructions.subject
+            ?? delivery.thread["subject"].map(OutgoingEmail.replySubject).flatMap { $0.isEmpty ? nil : $0 }
             ?? "Message from \(settings.from.name ?? settings.from.address)"
         let email = OutgoingEmail(from: settings.from, to: recipient, subject: subject, text: delivery.instructions.text, messageId: id,
                                   inReplyTo: replyTo, references: references)

@@ -25,6 +25,9 @@ export function composer(contact, initialChannelId, { onSent }) {
   let lastTyping = 0;
   let sending = false;
 
+  // Email only: left empty, the reply keeps the thread's subject.
+  const subject = h("input", { type: "text", class: "composer-subject", name: "subject", maxLength: 200, hidden: true,
+                               placeholder: "Subject (empty: the thread's)", "aria-label": "Subject" });
   const textarea = h("textarea", { id: uid("composer"), rows: "3", placeholder: "Write a reply…", "aria-label": "Message", dataset: { shortcut: "reply" } });
   const sendButton = h("button", { type: "submit", class: "btn btn-primary" }, "Send");
   const error = h("div", { class: "composer-error alert alert-error", role: "alert", hidden: true });
@@ -32,7 +35,7 @@ export function composer(contact, initialChannelId, { onSent }) {
   const notice = h("div", { class: "composer-notice" });
   const extras = h("div", { class: "composer-extras" });
   const form = h("form", { class: "composer", "aria-label": "Reply", onsubmit: (e) => { e.preventDefault(); send(); } },
-    bar, notice, extras, textarea,
+    bar, notice, extras, subject, textarea,
     h("div", { class: "composer-actions" }, h("span", { class: "hint" }, h("kbd", null, "Ctrl"), " + ", h("kbd", null, "Enter"), " to send"), sendButton),
     error);
 
@@ -98,6 +101,7 @@ export function composer(contact, initialChannelId, { onSent }) {
     tick();
     tickTimer = setInterval(tick, 1000);
     mount(bar, switcher, badge, quota(state, channelId));
+    subject.hidden = state.channelType !== "email";
     renderNotice();
   }
 
@@ -180,6 +184,7 @@ export function composer(contact, initialChannelId, { onSent }) {
       const text = textarea.value;
       if (!text.trim()) { textarea.focus(); return; }
       body = { channelId, text };
+      if (!subject.hidden && subject.value.trim()) body.subject = subject.value.trim();
       const tag = extras.querySelector("select[name=tag]")?.value;
       if (tag) body.tag = tag;
     }
@@ -198,6 +203,7 @@ export function composer(contact, initialChannelId, { onSent }) {
     }
     stopTyping();
     textarea.value = "";
+    subject.value = "";
     onSent(result.data.message, result.data.conversation);
     await load();
     // Back to writing, unless the agent has moved on meanwhile (Escape, a click elsewhere).
