@@ -18,12 +18,9 @@ public struct EmailRepository: Sendable {
         }
     }
 
-    /// The contact who has this address on the channel, if any.
+    /// The contact who has this address on the channel, if any (the same lookup as a widget visitor's).
     public func contact(channelId: Int64, address: String) async throws -> Int64? {
-        try await database.read { db in
-            try await db.raw("SELECT contact_id FROM contact_identities WHERE channel_id = \(bind: channelId) AND external_id = \(bind: address)")
-                .first()?.decode(column: "contact_id", as: Int64.self)
-        }
+        try await WebchatRepository(database: database).visitor(channelId: channelId, externalId: address)?.contactId
     }
 
     /// The contact of the thread these Message-IDs belong to (a message on the channel with one

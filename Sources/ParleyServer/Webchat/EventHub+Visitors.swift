@@ -19,8 +19,7 @@ extension EventHub {
     nonisolated func deliverToVisitors(typing signal: RealtimeSignal, contactId: Int64) {
         let tabs = visitors.subscribers(contactId: contactId, workspaceId: signal.workspaceId)
         guard !tabs.isEmpty else { return }
-        let name = signal.userName.split(separator: " ").first.map(String.init) ?? signal.userName
-        let frame = FrameText.signal("typing", VisitorFrames.Typing(typing: signal.active, name: name))
+        let frame = FrameText.signal("typing", VisitorFrames.Typing(typing: signal.active, name: VisitorMessage.firstName(signal.userName)))
         for tab in tabs { tab.offer(frame) }
     }
 
@@ -44,9 +43,8 @@ extension EventHydrator {
         for index in result.indices where result[index].type == .messageCreated || result[index].type == .messageUpdated {
             guard let id = result[index].subjectId, let message = messages[id],
                   let address = addresses[message.identityId] else { continue }
-            let author = message.senderUserId.flatMap { names[$0] }.map { $0.split(separator: " ").first.map(String.init) ?? $0 }
             result[index].visitor = VisitorDelivery(channelId: address.channelId, externalId: address.externalId, contactId: message.contactId,
-                                                    frame: FrameText.signal("message", VisitorMessage(message, author: author)))
+                                                    frame: FrameText.signal("message", VisitorMessage(message, names: names)))
         }
         return result
     }

@@ -14,13 +14,19 @@ struct VisitorMessage: Encodable, Sendable, Equatable {
     /// The agent's name on the team's messages.
     let author: String?
 
-    init(_ message: Message, author: String?) {
+    /// `names`: the workspace's user names by id; the visitor sees only the sender's first name.
+    init(_ message: Message, names: [Int64: String]) {
         id = message.id
         from = message.direction == .inbound ? "visitor" : "agent"
         text = message.text ?? ""
         at = message.createdAt
         status = message.status
-        self.author = message.direction == .inbound ? nil : author
+        author = message.direction == .inbound ? nil : message.senderUserId.flatMap { names[$0] }.map(Self.firstName)
+    }
+
+    /// How an agent is named to visitors: "Ana" for "Ana Núñez".
+    static func firstName(_ name: String) -> String {
+        name.split(separator: " ").first.map(String.init) ?? name
     }
 }
 

@@ -156,7 +156,7 @@ struct WidgetController {
         guard let message = try await services.timeline.messages(ids: [result.messageId], workspaceId: channel.workspaceId)[result.messageId] else {
             throw APIError.notFound("message")
         }
-        return JSONResponse(VisitorMessage(message, author: nil), status: result.stored ? .created : .ok)
+        return JSONResponse(VisitorMessage(message, names: [:]), status: result.stored ? .created : .ok)
     }
 
     // MARK: Checks
@@ -223,9 +223,7 @@ struct WidgetController {
 
     func present(_ messages: [Message], workspaceId: Int64) async throws -> [VisitorMessage] {
         let names = try await services.users.names(ids: Array(Set(messages.compactMap(\.senderUserId))), workspaceId: workspaceId)
-        return messages.map { message in
-            VisitorMessage(message, author: message.senderUserId.flatMap { names[$0] }.map { $0.split(separator: " ").first.map(String.init) ?? $0 })
-        }
+        return messages.map { VisitorMessage($0, names: names) }
     }
 
     /// Fills (or, for a verified user's site, replaces) the contact's name and email.
