@@ -18,20 +18,42 @@ public struct ProviderHTTP: Sendable {
         public var retryAfter: TimeInterval? { headers["retry-after"].flatMap(TimeInterval.init) }
     }
 
-    public enum Failure: Error, Sendable {
+    public enum Failure: Error, Sendable, CustomStringConvertible {
         case timeout
         case connection(String)
+        /// The target is not one this server may connect to (``NetworkTargetPolicy``).
+        case refused(NetworkTargetPolicy.Refusal)
+
+        public var description: String {
+            switch self {
+            case .timeout: return "timeout"
+            case .connection(let detail): return "connection: \(detail)"
+            case .refused(let why): return why.description
+            }
+        }
     }
 
     public let client: HTTPClient
     public let timeout: TimeAmount
+    /// Checked before every request, so that a host whose name now resolves to a private
+    /// address is refused even if it was public when the channel was saved.
+    public let targets: NetworkTargetPolicy
 
-    public init(client: HTTPClient, timeout: TimeAmount = .seconds(10)) {
+    public init(client: HTTPClient, timeout: TimeAmount = .seconds(10), targets: NetworkTargetPolicy) {
         self.client = client
         self.timeout = timeout
+        self.targets = targets
     }
 
     public func send(_ method: HTTPMethod, _ url: String, headers: [(String, String)] = [], body: [UInt8]? = nil) async throws(Failure) -> Response {
+        do {
+            try await targets.check(url: url)
+        } catch .unresolvable(let host) {
+            // DNS may recover: the same as a connection that failed.
+            throw .connection("\(host) could not be resolved")
+        } catch {
+            throw .refused(error)
+        }
         var request = HTTPClientRequest(url: url)
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
@@ -67,6 +89,7 @@ public struct ProviderHTTP: Sendable {
         switch failure {
         case .timeout: return .retry(after: nil, detail: "timeout")
         case .connection(let detail): return .retry(after: nil, detail: "connection: \(detail)")
+        case .refused(let why): return .failed(reason: .misconfigured, code: "target_refused", text: why.description)
         }
     }
 

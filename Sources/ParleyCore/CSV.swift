@@ -5,6 +5,15 @@ public struct CSVReader: Sendable {
     public struct Record: Sendable, Equatable {
         public let line: Int
         public let fields: [String]
+        /// Why the line cannot be used whole (a field, the field count or the line too long);
+        /// its fields are then incomplete and must not be imported.
+        public var problem: String? = nil
+
+        public init(line: Int, fields: [String], problem: String? = nil) {
+            self.line = line
+            self.fields = fields
+            self.problem = problem
+        }
     }
 
     public enum Failure: Error, Equatable, Sendable {
@@ -23,9 +32,16 @@ public struct CSVReader: Sendable {
     /// The first bytes, held until it is known whether they are a UTF-8 byte order mark.
     private var head: [UInt8] = []
     private var headChecked = false
+    /// Bytes of the current record, and what was wrong with it.
+    private var recordBytes = 0
+    private var problem: String?
 
     /// The longest field accepted, to bound memory on hostile input.
     public static let maxFieldBytes = 64 * 1024
+    /// The most fields a record may have.
+    public static let maxFieldsPerRecord = 512
+    /// The longest record (one line, or several for quoted line breaks) accepted.
+    public static let maxRecordBytes = 1024 * 1024
     private static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
 
     public init() {}
@@ -94,10 +110,12 @@ public struct CSVReader: Sendable {
     private mutating func endRecord(into records: inout [Record]) {
         endField()
         // Blank lines are not records.
-        if !(fields.count == 1 && fields[0].isEmpty) {
-            records.append(Record(line: recordLine, fields: fields))
+        if !(fields.count == 1 && fields[0].isEmpty) || problem != nil {
+            records.append(Record(line: recordLine, fields: fields, problem: problem))
         }
         fields = []
+        recordBytes = 0
+        problem = nil
     }
 
     /// Ends the input: returns the last record if it had no line break, or a failure for an open quote.
@@ -119,13 +137,40 @@ public struct CSVReader: Sendable {
 
     private mutating func append(_ byte: UInt8) {
         fieldStarted = true
-        if field.count < Self.maxFieldBytes { field.append(byte) }
+        recordBytes += 1
+        if recordBytes > Self.maxRecordBytes {
+            problem = problem ?? "line is longer than \(Self.maxRecordBytes) bytes"
+        } else if field.count >= Self.maxFieldBytes {
+            problem = problem ?? "a field is longer than \(Self.maxFieldBytes) bytes"
+        } else {
+            field.append(byte)
+        }
     }
 
     private mutating func endField() {
-        fields.append(String(decoding: field, as: UTF8.self))
+        if fields.count < Self.maxFieldsPerRecord {
+            fields.append(String(decoding: field, as: UTF8.self))
+        } else {
+            problem = problem ?? "line has more than \(Self.maxFieldsPerRecord) fields"
+        }
         field.removeAll(keepingCapacity: true)
         fieldStarted = false
+    }
+
+    /// The first characters a spreadsheet reads as the start of a formula (OWASP's list).
+    private static let formulaStarts: Set<Character> = ["=", "+", "-", "@", "\t", "\r"]
+
+    /// A cell a spreadsheet shows as text: a value starting like a formula gets a leading `'`
+    /// (contact names come from providers' profiles and may be hostile).
+    public static func spreadsheetSafe(_ value: String) -> String {
+        guard let first = value.first, formulaStarts.contains(first) else { return value }
+        return "'" + value
+    }
+
+    /// Undoes ``spreadsheetSafe(_:)`` on import, so that an exported file imports unchanged.
+    public static func fromSpreadsheetSafe(_ cell: String) -> String {
+        guard cell.hasPrefix("'"), let second = cell.dropFirst().first, formulaStarts.contains(second) else { return cell }
+        return String(cell.dropFirst())
     }
 
     /// Quotes a field when it needs it.

@@ -42,11 +42,33 @@ final class APIRoutes {
     let router: Router<AppRequestContext>
     private(set) var documented: [(method: HTTPRequest.Method, path: String, doc: RouteDoc)] = []
 
+    /// Routes whose handlers take an ``AuthenticatedContext``: the context cannot be made for
+    /// an anonymous request, which is answered 401 before any handler runs.
+    private let authenticatedGroup: RouterGroup<AuthenticatedContext>
+    /// Routes documented as authenticated whose handlers still take an ``AppRequestContext``.
+    private let guarded: RouterGroup<AppRequestContext>
+
     init(router: Router<AppRequestContext>) {
         self.router = router
+        self.authenticatedGroup = router.group(context: AuthenticatedContext.self)
+        self.guarded = router.group().add(middleware: RequireIdentityMiddleware())
     }
 
-    /// `path` uses OpenAPI's `{name}` syntax, which the router also understands.
+    /// An authenticated route: `path` uses OpenAPI's `{name}` syntax, which the router also understands.
+    func authenticated(
+        _ method: HTTPRequest.Method,
+        _ path: String,
+        _ doc: RouteDoc,
+        handler: @escaping @Sendable (Request, AuthenticatedContext) async throws -> some ResponseGenerator
+    ) {
+        var doc = doc
+        doc.authenticated = true
+        documented.append((method, path, doc))
+        authenticatedGroup.on(RouterPath(path), method: method, use: handler)
+    }
+
+    /// A route whose handler takes the plain context. Unless its doc says
+    /// `authenticated: false` it is still refused to anonymous callers (the default is safe).
     func add(
         _ method: HTTPRequest.Method,
         _ path: String,
@@ -54,7 +76,11 @@ final class APIRoutes {
         handler: @escaping @Sendable (Request, AppRequestContext) async throws -> some ResponseGenerator
     ) {
         documented.append((method, path, doc))
-        router.on(RouterPath(path), method: method, use: handler)
+        if doc.authenticated {
+            guarded.on(RouterPath(path), method: method, use: handler)
+        } else {
+            router.on(RouterPath(path), method: method, use: handler)
+        }
     }
 
     /// A GET route that upgrades to a WebSocket when `shouldUpgrade` allows it.

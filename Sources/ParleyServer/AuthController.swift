@@ -42,12 +42,12 @@ struct AuthController {
     func register(_ api: APIRoutes) {
         api.add(.post, "/api/v1/auth/login", RouteDoc(summary: "Log in with email and password", tag: "auth", authenticated: false,
                                                       body: "LoginRequest", response: "LoginResponse", errors: [401, 429]), handler: login)
-        api.add(.post, "/api/v1/auth/logout", RouteDoc(summary: "Revoke the token used for this request", tag: "auth", status: 204), handler: logout)
-        api.add(.get, "/api/v1/me", RouteDoc(summary: "The caller and their workspace", tag: "auth", response: "Me"), handler: me)
-        api.add(.get, "/api/v1/tokens", RouteDoc(summary: "The caller's tokens (without their secrets)", tag: "auth", response: "TokenPage"), handler: listTokens)
-        api.add(.post, "/api/v1/tokens", RouteDoc(summary: "Create an API token for integrations; the token is shown once", tag: "auth",
+        api.authenticated(.post, "/api/v1/auth/logout", RouteDoc(summary: "Revoke the token used for this request", tag: "auth", status: 204), handler: logout)
+        api.authenticated(.get, "/api/v1/me", RouteDoc(summary: "The caller and their workspace", tag: "auth", response: "Me"), handler: me)
+        api.authenticated(.get, "/api/v1/tokens", RouteDoc(summary: "The caller's tokens (without their secrets)", tag: "auth", response: "TokenPage"), handler: listTokens)
+        api.authenticated(.post, "/api/v1/tokens", RouteDoc(summary: "Create an API token for integrations; the token is shown once", tag: "auth",
                                                   body: "CreateTokenRequest", response: "CreatedToken", status: 201), handler: createToken)
-        api.add(.delete, "/api/v1/tokens/{id}", RouteDoc(summary: "Revoke one of the caller's tokens", tag: "auth", status: 204, errors: [404]), handler: revokeToken)
+        api.authenticated(.delete, "/api/v1/tokens/{id}", RouteDoc(summary: "Revoke one of the caller's tokens", tag: "auth", status: 204, errors: [404]), handler: revokeToken)
     }
 
     @Sendable func login(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<LoginResponse> {
@@ -87,27 +87,27 @@ struct AuthController {
         return (issued.token, expiresAt, user)
     }
 
-    @Sendable func logout(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let identity = try context.requireIdentity()
+    @Sendable func logout(_ request: Request, context: AuthenticatedContext) async throws -> Response {
+        let identity = context.identity
         _ = try await services.tokens.revoke(tokenId: identity.token.id, userId: identity.user.id)
         return Response(status: .noContent)
     }
 
-    @Sendable func me(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<MeResponse> {
-        let identity = try context.requireIdentity()
+    @Sendable func me(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<MeResponse> {
+        let identity = context.identity
         guard let workspace = try await services.workspaces.find(id: identity.user.workspaceId) else {
             throw APIError.unauthorized
         }
         return JSONResponse(MeResponse(user: identity.user, workspace: WorkspaceSummary(id: workspace.id, name: workspace.name)))
     }
 
-    @Sendable func listTokens(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<APIToken>> {
-        let identity = try context.requireIdentity()
+    @Sendable func listTokens(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<Page<APIToken>> {
+        let identity = context.identity
         return JSONResponse(Page(items: try await services.tokens.list(userId: identity.user.id), nextCursor: nil))
     }
 
-    @Sendable func createToken(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<CreatedToken> {
-        let identity = try context.requireIdentity()
+    @Sendable func createToken(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<CreatedToken> {
+        let identity = context.identity
         let body = try await RequestDecoding.decode(CreateTokenRequest.self, from: request, context: context)
         let name = body.name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...100).contains(name.count) else {
@@ -123,8 +123,8 @@ struct AuthController {
         return JSONResponse(CreatedToken(token: issued.token, info: issued.info), status: .created)
     }
 
-    @Sendable func revokeToken(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let identity = try context.requireIdentity()
+    @Sendable func revokeToken(_ request: Request, context: AuthenticatedContext) async throws -> Response {
+        let identity = context.identity
         let id = try context.id("id", what: "token")
         guard try await services.tokens.revoke(tokenId: id, userId: identity.user.id) else {
             throw APIError.notFound("token")

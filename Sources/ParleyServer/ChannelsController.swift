@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import ParleyChannels
 import ParleyCore
 import ParleyStore
 
@@ -63,16 +64,16 @@ struct ChannelsController {
     }
 
     func register(_ api: APIRoutes) {
-        api.add(.get, "/api/v1/channels", RouteDoc(summary: "Connected channels", tag: "channels", response: "ChannelPage",
+        api.authenticated(.get, "/api/v1/channels", RouteDoc(summary: "Connected channels", tag: "channels", response: "ChannelPage",
                                                    query: [QueryParameter("cursor", Schema.string, "from nextCursor"), QueryParameter("limit", Schema.integer, "1 to 200, default 50")]),
                 handler: list)
-        api.add(.post, "/api/v1/channels", RouteDoc(summary: "Connect a channel (owners and managers)", tag: "channels",
+        api.authenticated(.post, "/api/v1/channels", RouteDoc(summary: "Connect a channel (owners and managers)", tag: "channels",
                                                     body: "CreateChannelRequest", response: "Channel", status: 201, errors: [403]), handler: create)
-        api.add(.get, "/api/v1/channels/{id}", RouteDoc(summary: "One channel, with its webhook URL", tag: "channels", response: "Channel", errors: [404]),
+        api.authenticated(.get, "/api/v1/channels/{id}", RouteDoc(summary: "One channel, with its webhook URL", tag: "channels", response: "Channel", errors: [404]),
                 handler: get)
-        api.add(.patch, "/api/v1/channels/{id}", RouteDoc(summary: "Rename, rotate credentials (merged; an empty value removes one), change apiBaseUrl; owners correct the Viber count",
+        api.authenticated(.patch, "/api/v1/channels/{id}", RouteDoc(summary: "Rename, rotate credentials (merged; an empty value removes one), change apiBaseUrl; owners correct the Viber count",
                                                           tag: "channels", body: "UpdateChannelRequest", response: "Channel", errors: [403, 404]), handler: update)
-        api.add(.delete, "/api/v1/channels/{id}", RouteDoc(summary: "Disconnect a channel", tag: "channels", status: 204, errors: [403, 404]),
+        api.authenticated(.delete, "/api/v1/channels/{id}", RouteDoc(summary: "Disconnect a channel", tag: "channels", status: 204, errors: [403, 404]),
                 handler: delete)
     }
 
@@ -88,8 +89,8 @@ struct ChannelsController {
         )
     }
 
-    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<ChannelResponse>> {
-        let identity = try context.requireIdentity()
+    @Sendable func list(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<Page<ChannelResponse>> {
+        let identity = context.identity
         let limit = try Limit.parse(request.uri.queryParameters.get("limit"))
         let after = try Cursor.decode(request.uri.queryParameters.get("cursor"), count: 1)?.first
         let channels = try await services.channels.list(workspaceId: identity.user.workspaceId, afterId: after, limit: limit + 1)
@@ -97,12 +98,13 @@ struct ChannelsController {
         return JSONResponse(Page(rows: channels, limit: limit, item: { present($0, webchat: webchats[$0.id]) }, cursor: { [$0.id] }))
     }
 
-    @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<ChannelResponse> {
+    @Sendable func create(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<ChannelResponse> {
         let identity = try context.requireAdministrator()
         let body = try await RequestDecoding.decode(CreateChannelRequest.self, from: request, context: context)
         let name = try Self.validName(body.name)
         let credentials = try Self.validCredentials(body.credentials ?? [:])
         let baseURL = try body.apiBaseUrl.map(Self.validBaseURL)
+        if let baseURL { try await checkTarget(baseURL) }
         let adapter = services.channelRuntime.adapters[body.type.value]
         if body.webchat != nil, body.type.value != .webchat {
             throw APIError.badRequest("field 'webchat' is for website chat channels only", field: "webchat")
@@ -123,15 +125,16 @@ struct ChannelsController {
                 // The provider refused: the channel is not kept.
                 _ = try await services.channels.delete(id: channel.id, workspaceId: identity.user.workspaceId, actorUserId: identity.user.id,
                                                        at: services.clock.now())
-                throw APIError.unprocessable("connect_failed", "\(error)", field: "credentials")
+                let config = services.channelRuntime.config(stored, publicURL: services.configuration.publicURL)
+                throw APIError.unprocessable("connect_failed", config.redacting("\(error)"), field: "credentials")
             }
         }
         let settings = try await services.webchat.find(channelId: channel.id, workspaceId: identity.user.workspaceId)
         return JSONResponse(present(channel, webchat: settings, revealSecret: settings?.identitySecret), status: .created)
     }
 
-    @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<ChannelResponse> {
-        let identity = try context.requireIdentity()
+    @Sendable func get(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<ChannelResponse> {
+        let identity = context.identity
         let id = try context.id("id", what: "channel")
         guard let channel = try await services.channels.find(id: id, workspaceId: identity.user.workspaceId) else {
             throw APIError.notFound("channel")
@@ -139,7 +142,7 @@ struct ChannelsController {
         return JSONResponse(present(channel, webchat: try await services.webchat.find(channelId: id, workspaceId: identity.user.workspaceId)))
     }
 
-    @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<ChannelResponse> {
+    @Sendable func update(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<ChannelResponse> {
         let identity = try context.requireAdministrator()
         let id = try context.id("id", what: "channel")
         let body = try await RequestDecoding.decode(UpdateChannelRequest.self, from: request, context: context)
@@ -147,6 +150,7 @@ struct ChannelsController {
         if let count = body.viberMonthCount {
             try await checkViberCount(count, channelId: id, identity: identity)
         }
+        if let baseURL = body.apiBaseUrl { try await checkTarget(try Self.validBaseURL(baseURL)) }
         let change = ChannelRepository.Update(
             name: try body.name.map(Self.validName),
             credentials: try body.credentials.map { try Self.validCredentials($0, allowEmptyValues: true) },
@@ -187,7 +191,7 @@ struct ChannelsController {
         }
     }
 
-    @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
+    @Sendable func delete(_ request: Request, context: AuthenticatedContext) async throws -> Response {
         let identity = try context.requireAdministrator()
         let id = try context.id("id", what: "channel")
         guard try await services.channels.delete(id: id, workspaceId: identity.user.workspaceId, actorUserId: identity.user.id,
@@ -214,6 +218,15 @@ struct ChannelsController {
             }
         }
         return raw
+    }
+
+    /// A base URL the server may connect to: public, unless started with `--allow-private-targets`.
+    func checkTarget(_ url: String) async throws {
+        do {
+            try await services.networkTargets.check(url: url)
+        } catch {
+            throw APIError.badRequest("field 'apiBaseUrl' is refused: \(error.description)", field: "apiBaseUrl")
+        }
     }
 
     static func validBaseURL(_ raw: String) throws -> String {

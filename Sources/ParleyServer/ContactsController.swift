@@ -80,24 +80,24 @@ struct ContactsController {
     }
 
     func register(_ api: APIRoutes) {
-        api.add(.get, "/api/v1/contacts", RouteDoc(summary: "Contacts, newest first; q searches names and phone digits (partial) and email and custom text fields (exact)",
+        api.authenticated(.get, "/api/v1/contacts", RouteDoc(summary: "Contacts, newest first; q searches names and phone digits (partial) and email and custom text fields (exact)",
                                                    tag: "contacts", response: "ContactPage",
                                                    query: [QueryParameter("q", Schema.string, "search text"), QueryParameter("cursor", Schema.string, "from nextCursor"),
                                                            QueryParameter("limit", Schema.integer, "1 to 200, default 50")]), handler: list)
-        api.add(.post, "/api/v1/contacts", RouteDoc(summary: "Create a contact", tag: "contacts", body: "ContactInput", response: "Contact", status: 201), handler: create)
-        api.add(.get, "/api/v1/contacts/{id}", RouteDoc(summary: "One contact", tag: "contacts", response: "Contact", errors: [404]), handler: get)
-        api.add(.patch, "/api/v1/contacts/{id}", RouteDoc(summary: "Change a contact (fields left out are kept; null clears)", tag: "contacts",
+        api.authenticated(.post, "/api/v1/contacts", RouteDoc(summary: "Create a contact", tag: "contacts", body: "ContactInput", response: "Contact", status: 201), handler: create)
+        api.authenticated(.get, "/api/v1/contacts/{id}", RouteDoc(summary: "One contact", tag: "contacts", response: "Contact", errors: [404]), handler: get)
+        api.authenticated(.patch, "/api/v1/contacts/{id}", RouteDoc(summary: "Change a contact (fields left out are kept; null clears)", tag: "contacts",
                                                           body: "ContactInput", response: "Contact", errors: [404]), handler: update)
-        api.add(.delete, "/api/v1/contacts/{id}", RouteDoc(summary: "Delete a contact and its history (owners and managers)", tag: "contacts",
+        api.authenticated(.delete, "/api/v1/contacts/{id}", RouteDoc(summary: "Delete a contact and its history (owners and managers)", tag: "contacts",
                                                            status: 204, errors: [403, 404]), handler: delete)
-        api.add(.post, "/api/v1/contacts/{id}/identities", RouteDoc(summary: "Add a channel identity (e.g. a WhatsApp number) to a contact", tag: "contacts",
+        api.authenticated(.post, "/api/v1/contacts/{id}/identities", RouteDoc(summary: "Add a channel identity (e.g. a WhatsApp number) to a contact", tag: "contacts",
                                                                     body: "IdentityInput", response: "Contact", status: 201, errors: [404, 409, 422]), handler: addIdentity)
-        api.add(.delete, "/api/v1/contacts/{id}/identities/{identityId}", RouteDoc(summary: "Remove a channel identity", tag: "contacts", status: 204, errors: [404]),
+        api.authenticated(.delete, "/api/v1/contacts/{id}/identities/{identityId}", RouteDoc(summary: "Remove a channel identity", tag: "contacts", status: 204, errors: [404]),
                 handler: removeIdentity)
-        api.add(.get, "/api/v1/custom-fields", RouteDoc(summary: "Custom contact field definitions", tag: "contacts", response: "CustomFieldPage"), handler: listFields)
-        api.add(.post, "/api/v1/custom-fields", RouteDoc(summary: "Define a custom contact field (owners and managers)", tag: "contacts",
+        api.authenticated(.get, "/api/v1/custom-fields", RouteDoc(summary: "Custom contact field definitions", tag: "contacts", response: "CustomFieldPage"), handler: listFields)
+        api.authenticated(.post, "/api/v1/custom-fields", RouteDoc(summary: "Define a custom contact field (owners and managers)", tag: "contacts",
                                                          body: "CustomField", response: "CustomField", status: 201, errors: [403, 409]), handler: createField)
-        api.add(.delete, "/api/v1/custom-fields/{key}", RouteDoc(summary: "Remove a custom field definition (owners and managers)", tag: "contacts",
+        api.authenticated(.delete, "/api/v1/custom-fields/{key}", RouteDoc(summary: "Remove a custom field definition (owners and managers)", tag: "contacts",
                                                                  status: 204, errors: [403, 404]), handler: deleteField)
     }
 
@@ -118,8 +118,8 @@ struct ContactsController {
         return cleaned
     }
 
-    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<ContactResponse>> {
-        let identity = try context.requireIdentity()
+    @Sendable func list(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<Page<ContactResponse>> {
+        let identity = context.identity
         let limit = try Limit.parse(request.uri.queryParameters.get("limit"))
         let before = try Cursor.decode(request.uri.queryParameters.get("cursor"), count: 1)?.first
         let query = request.uri.queryParameters.get("q").flatMap(ContactSearchQuery.init)
@@ -127,8 +127,8 @@ struct ContactsController {
         return JSONResponse(Page(rows: contacts, limit: limit, item: ContactResponse.init, cursor: { [$0.id] }))
     }
 
-    @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<ContactResponse> {
-        let identity = try context.requireIdentity()
+    @Sendable func create(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<ContactResponse> {
+        let identity = context.identity
         let body = try await RequestDecoding.decode(ContactBody.self, from: request, context: context)
         let fields = try await validated(body.fields, workspaceId: identity.user.workspaceId)
         let contact = try await services.contacts.create(workspaceId: identity.user.workspaceId, fields: fields,
@@ -136,15 +136,15 @@ struct ContactsController {
         return JSONResponse(ContactResponse(contact), status: .created)
     }
 
-    @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<ContactResponse> {
-        let identity = try context.requireIdentity()
+    @Sendable func get(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<ContactResponse> {
+        let identity = context.identity
         let id = try context.id("id", what: "contact")
         guard let contact = try await services.contacts.find(id: id, workspaceId: identity.user.workspaceId) else { throw APIError.notFound("contact") }
         return JSONResponse(ContactResponse(contact))
     }
 
-    @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<ContactResponse> {
-        let identity = try context.requireIdentity()
+    @Sendable func update(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<ContactResponse> {
+        let identity = context.identity
         let id = try context.id("id", what: "contact")
         let body = try await RequestDecoding.decode(ContactBody.self, from: request, context: context)
         let fields = try await validated(body.fields, workspaceId: identity.user.workspaceId)
@@ -155,7 +155,7 @@ struct ContactsController {
         return JSONResponse(ContactResponse(contact))
     }
 
-    @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
+    @Sendable func delete(_ request: Request, context: AuthenticatedContext) async throws -> Response {
         let identity = try context.requireAdministrator()
         let id = try context.id("id", what: "contact")
         guard try await services.contacts.delete(id: id, workspaceId: identity.user.workspaceId, actorUserId: identity.user.id, at: services.clock.now()) else {
@@ -164,8 +164,8 @@ struct ContactsController {
         return Response(status: .noContent)
     }
 
-    @Sendable func addIdentity(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<ContactResponse> {
-        let identity = try context.requireIdentity()
+    @Sendable func addIdentity(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<ContactResponse> {
+        let identity = context.identity
         let id = try context.id("id", what: "contact")
         let body = try await RequestDecoding.decode(IdentityBody.self, from: request, context: context)
         let external = body.externalId.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -183,8 +183,8 @@ struct ContactsController {
         }
     }
 
-    @Sendable func removeIdentity(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let identity = try context.requireIdentity()
+    @Sendable func removeIdentity(_ request: Request, context: AuthenticatedContext) async throws -> Response {
+        let identity = context.identity
         let id = try context.id("id", what: "contact")
         let identityId = try context.id("identityId", what: "identity")
         guard try await services.contacts.removeIdentity(contactId: id, workspaceId: identity.user.workspaceId, identityId: identityId) else {
@@ -193,12 +193,12 @@ struct ContactsController {
         return Response(status: .noContent)
     }
 
-    @Sendable func listFields(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<CustomFieldDefinition>> {
-        let identity = try context.requireIdentity()
+    @Sendable func listFields(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<Page<CustomFieldDefinition>> {
+        let identity = context.identity
         return JSONResponse(Page(items: try await services.customFields.list(workspaceId: identity.user.workspaceId), nextCursor: nil))
     }
 
-    @Sendable func createField(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<CustomFieldDefinition> {
+    @Sendable func createField(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<CustomFieldDefinition> {
         let identity = try context.requireAdministrator()
         let body = try await RequestDecoding.decode(CustomFieldBody.self, from: request, context: context)
         guard CustomFieldValidation.isValidKey(body.key) else {
@@ -225,7 +225,7 @@ struct ContactsController {
         }
     }
 
-    @Sendable func deleteField(_ request: Request, context: AppRequestContext) async throws -> Response {
+    @Sendable func deleteField(_ request: Request, context: AuthenticatedContext) async throws -> Response {
         let identity = try context.requireAdministrator()
         guard let key = context.parameters.get("key"), try await services.customFields.delete(workspaceId: identity.user.workspaceId, key: key) else {
             throw APIError.notFound("custom field")

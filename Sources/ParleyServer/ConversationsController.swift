@@ -42,7 +42,7 @@ struct ConversationsController {
     }
 
     func register(_ api: APIRoutes) {
-        api.add(.get, "/api/v1/conversations", RouteDoc(
+        api.authenticated(.get, "/api/v1/conversations", RouteDoc(
             summary: "The inbox: each contact's latest conversation, by view, status, filters and search", tag: "inbox", response: "InboxPage",
             query: [
                 QueryParameter("view", Schema.enumeration(InboxView.allCases.map(\.rawValue)), "all (default), mine or unassigned"),
@@ -57,28 +57,28 @@ struct ConversationsController {
                 QueryParameter("closingWithin", Schema.integer,
                                "Windows closing soon: open conversations whose messaging window closes within this many hours (1 to 168), soonest first"),
             ], errors: [403]), handler: list)
-        api.add(.get, "/api/v1/conversations/counts", RouteDoc(summary: "Open conversations (and how many are unread) in All, Mine and Unassigned",
+        api.authenticated(.get, "/api/v1/conversations/counts", RouteDoc(summary: "Open conversations (and how many are unread) in All, Mine and Unassigned",
                                                               tag: "inbox", response: "InboxCounts"), handler: counts)
-        api.add(.get, "/api/v1/contacts/{id}/conversation", RouteDoc(summary: "The contact's latest conversation", tag: "inbox", response: "Conversation", errors: [404]),
+        api.authenticated(.get, "/api/v1/contacts/{id}/conversation", RouteDoc(summary: "The contact's latest conversation", tag: "inbox", response: "Conversation", errors: [404]),
                 handler: current)
-        api.add(.post, "/api/v1/contacts/{id}/conversation/open", RouteDoc(summary: "Open a conversation (200 with the open one if there is one)", tag: "inbox",
+        api.authenticated(.post, "/api/v1/contacts/{id}/conversation/open", RouteDoc(summary: "Open a conversation (200 with the open one if there is one)", tag: "inbox",
                                                                            response: "Conversation", status: 201, alternateStatus: 200, errors: [404]), handler: open)
-        api.add(.post, "/api/v1/contacts/{id}/conversation/close", RouteDoc(summary: "Close the open conversation with a closing note per the workspace's mode",
+        api.authenticated(.post, "/api/v1/contacts/{id}/conversation/close", RouteDoc(summary: "Close the open conversation with a closing note per the workspace's mode",
                                                                             tag: "inbox", body: "CloseRequest", response: "Conversation", errors: [404, 409, 422]), handler: close)
-        api.add(.put, "/api/v1/contacts/{id}/conversation/assignee", RouteDoc(summary: "Assign (userId) or unassign (null) the open conversation", tag: "inbox",
+        api.authenticated(.put, "/api/v1/contacts/{id}/conversation/assignee", RouteDoc(summary: "Assign (userId) or unassign (null) the open conversation", tag: "inbox",
                                                                               body: "AssigneeRequest", response: "Conversation", errors: [403, 404, 409, 422]), handler: assign)
-        api.add(.post, "/api/v1/contacts/{id}/conversation/read", RouteDoc(summary: "Mark the contact's conversation as read", tag: "inbox", status: 204, errors: [404]),
+        api.authenticated(.post, "/api/v1/contacts/{id}/conversation/read", RouteDoc(summary: "Mark the contact's conversation as read", tag: "inbox", status: 204, errors: [404]),
                 handler: markRead)
-        api.add(.post, "/api/v1/contacts/{id}/conversation/unread", RouteDoc(summary: "Mark the contact's conversation as unread", tag: "inbox", status: 204,
+        api.authenticated(.post, "/api/v1/contacts/{id}/conversation/unread", RouteDoc(summary: "Mark the contact's conversation as unread", tag: "inbox", status: 204,
                                                                              errors: [404]), handler: markUnread)
-        api.add(.get, "/api/v1/contacts/{id}/timeline", RouteDoc(summary: "Messages and activity across episodes and channels, newest first", tag: "inbox",
+        api.authenticated(.get, "/api/v1/contacts/{id}/timeline", RouteDoc(summary: "Messages and activity across episodes and channels, newest first", tag: "inbox",
                                                                  response: "TimelinePage",
                                                                  query: [QueryParameter("cursor", Schema.string, "from nextCursor"), QueryParameter("limit", Schema.integer, "1 to 200, default 50")],
                                                                  errors: [404]), handler: timeline)
     }
 
-    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<Row>> {
-        let identity = try context.requireIdentity()
+    @Sendable func list(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<Page<Row>> {
+        let identity = context.identity
         let params = request.uri.queryParameters
         let view = try Choice<InboxView>.query(params.get("view"), name: "view", default: .all)
         let status = try Choice<StatusFilter>.query(params.get("status"), name: "status", default: .open)
@@ -123,8 +123,8 @@ struct ConversationsController {
         return value
     }
 
-    @Sendable func current(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Conversation> {
-        let identity = try context.requireIdentity()
+    @Sendable func current(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<Conversation> {
+        let identity = context.identity
         let id = try context.id("id", what: "contact")
         guard let conversation = try await services.conversations.latest(contactId: id, workspaceId: identity.user.workspaceId) else {
             throw APIError.notFound("conversation")
@@ -132,8 +132,8 @@ struct ConversationsController {
         return JSONResponse(conversation)
     }
 
-    @Sendable func open(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Conversation> {
-        let identity = try context.requireIdentity()
+    @Sendable func open(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<Conversation> {
+        let identity = context.identity
         let id = try context.id("id", what: "contact")
         let result = try await lifecycle {
             try await services.conversations.open(contactId: id, workspaceId: identity.user.workspaceId, actorUserId: identity.user.id, at: services.clock.now())
@@ -141,8 +141,8 @@ struct ConversationsController {
         return JSONResponse(result.conversation, status: result.created ? .created : .ok)
     }
 
-    @Sendable func close(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Conversation> {
-        let identity = try context.requireIdentity()
+    @Sendable func close(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<Conversation> {
+        let identity = context.identity
         let id = try context.id("id", what: "contact")
         let body = try await RequestDecoding.decode(CloseBody.self, from: request, context: context)
         guard let workspace = try await services.workspaces.find(id: identity.user.workspaceId) else { throw APIError.unauthorized }
@@ -159,8 +159,8 @@ struct ConversationsController {
         return JSONResponse(conversation)
     }
 
-    @Sendable func assign(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Conversation> {
-        let identity = try context.requireIdentity()
+    @Sendable func assign(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<Conversation> {
+        let identity = context.identity
         let id = try context.id("id", what: "contact")
         let body = try await RequestDecoding.decode(AssigneeBody.self, from: request, context: context)
         let conversation = try await lifecycle {
@@ -170,8 +170,8 @@ struct ConversationsController {
         return JSONResponse(conversation)
     }
 
-    @Sendable func markRead(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let identity = try context.requireIdentity()
+    @Sendable func markRead(_ request: Request, context: AuthenticatedContext) async throws -> Response {
+        let identity = context.identity
         let id = try context.id("id", what: "contact")
         guard try await services.conversations.markRead(contactId: id, workspaceId: identity.user.workspaceId, actorUserId: identity.user.id,
                                                          at: services.clock.now()) else {
@@ -180,8 +180,8 @@ struct ConversationsController {
         return Response(status: .noContent)
     }
 
-    @Sendable func markUnread(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let identity = try context.requireIdentity()
+    @Sendable func markUnread(_ request: Request, context: AuthenticatedContext) async throws -> Response {
+        let identity = context.identity
         let id = try context.id("id", what: "contact")
         guard try await services.conversations.markRead(contactId: id, workspaceId: identity.user.workspaceId, unread: true,
                                                          actorUserId: identity.user.id, at: services.clock.now()) else {
@@ -190,15 +190,15 @@ struct ConversationsController {
         return Response(status: .noContent)
     }
 
-    @Sendable func counts(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<CountsView> {
-        let identity = try context.requireIdentity()
+    @Sendable func counts(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<CountsView> {
+        let identity = context.identity
         guard let workspace = try await services.workspaces.find(id: identity.user.workspaceId) else { throw APIError.unauthorized }
         let counts = try await services.inbox.counts(workspaceId: workspace.id)
         return JSONResponse(CountsView(counts, userId: identity.user.id, seesAll: identity.user.seesAll(workspace.settings)))
     }
 
-    @Sendable func timeline(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<TimelineItem>> {
-        let identity = try context.requireIdentity()
+    @Sendable func timeline(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<Page<TimelineItem>> {
+        let identity = context.identity
         let id = try context.id("id", what: "contact")
         let limit = try Limit.parse(request.uri.queryParameters.get("limit"))
         let cursor = try Cursor.decode(request.uri.queryParameters.get("cursor"), count: 3)

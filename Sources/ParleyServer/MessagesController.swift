@@ -41,18 +41,18 @@ struct MessagesController {
     static let maxTextLength = 4096
 
     func register(_ api: APIRoutes) {
-        api.add(.get, "/api/v1/contacts/{id}/composer", RouteDoc(
+        api.authenticated(.get, "/api/v1/contacts/{id}/composer", RouteDoc(
             summary: "What may be sent to the contact on a channel now: window, allowed modes, tags, quotas, and why", tag: "messages",
             response: "ComposerState", query: [QueryParameter("channel", Schema.integer, "channel id (required)")], errors: [404, 422]), handler: composer)
-        api.add(.post, "/api/v1/contacts/{id}/messages", RouteDoc(
+        api.authenticated(.post, "/api/v1/contacts/{id}/messages", RouteDoc(
             summary: "Send a message: {channelId,text} | {channelId,template:{name,language,parameters}} | {channelId,text,tag}. Reopens a closed conversation and assigns it to the sender.",
             tag: "messages", body: "SendMessageRequest", response: "SendMessageResponse", status: 201, errors: [404, 409, 422]), handler: send)
-        api.add(.get, "/api/v1/channels/{id}/templates", RouteDoc(summary: "The channel's WhatsApp message templates", tag: "channels",
+        api.authenticated(.get, "/api/v1/channels/{id}/templates", RouteDoc(summary: "The channel's WhatsApp message templates", tag: "channels",
                                                                   response: "TemplatePage", errors: [404]), handler: listTemplates)
-        api.add(.post, "/api/v1/channels/{id}/templates", RouteDoc(
+        api.authenticated(.post, "/api/v1/channels/{id}/templates", RouteDoc(
             summary: "Add or replace a WhatsApp template by name and language (owners and managers; provider sync replaces these)", tag: "channels",
             body: "TemplateInput", response: "Template", status: 201, errors: [403, 404, 422]), handler: createTemplate)
-        api.add(.post, "/api/v1/channels/{id}/templates/sync", RouteDoc(
+        api.authenticated(.post, "/api/v1/channels/{id}/templates/sync", RouteDoc(
             summary: "Fetch the WhatsApp Business Account's templates from the provider and store them (owners and managers; needs the wabaId credential)",
             tag: "channels", response: "TemplatePage", errors: [403, 404, 422, 502]), handler: syncTemplates)
     }
@@ -61,8 +61,8 @@ struct MessagesController {
         identity.token.kind == .session ? .user : .workflow
     }
 
-    @Sendable func composer(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<ComposerState> {
-        let identity = try context.requireIdentity()
+    @Sendable func composer(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<ComposerState> {
+        let identity = context.identity
         let contactId = try context.id("id", what: "contact")
         guard let raw = request.uri.queryParameters.get("channel") else {
             throw APIError.badRequest("query parameter 'channel' is required", field: "channel")
@@ -74,8 +74,8 @@ struct MessagesController {
         })
     }
 
-    @Sendable func send(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<SendResponse> {
-        let identity = try context.requireIdentity()
+    @Sendable func send(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<SendResponse> {
+        let identity = context.identity
         let contactId = try context.id("id", what: "contact")
         let body = try await RequestDecoding.decode(SendBody.self, from: request, context: context)
         let content: OutboundContent
@@ -142,14 +142,14 @@ struct MessagesController {
         }
     }
 
-    @Sendable func listTemplates(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<MessageTemplate>> {
-        let identity = try context.requireIdentity()
+    @Sendable func listTemplates(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<Page<MessageTemplate>> {
+        let identity = context.identity
         let channelId = try context.id("id", what: "channel")
         guard try await services.channels.find(id: channelId, workspaceId: identity.user.workspaceId) != nil else { throw APIError.notFound("channel") }
         return JSONResponse(Page(items: try await services.templates.list(channelId: channelId, workspaceId: identity.user.workspaceId), nextCursor: nil))
     }
 
-    @Sendable func syncTemplates(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<MessageTemplate>> {
+    @Sendable func syncTemplates(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<Page<MessageTemplate>> {
         let identity = try context.requireAdministrator()
         let channelId = try context.id("id", what: "channel")
         guard let stored = try await services.channels.providerConfig(channelId: channelId), stored.workspaceId == identity.user.workspaceId else {
@@ -174,7 +174,7 @@ struct MessagesController {
         return JSONResponse(Page(items: try await services.templates.list(channelId: channelId, workspaceId: stored.workspaceId), nextCursor: nil))
     }
 
-    @Sendable func createTemplate(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<MessageTemplate> {
+    @Sendable func createTemplate(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<MessageTemplate> {
         let identity = try context.requireAdministrator()
         let channelId = try context.id("id", what: "channel")
         let body = try await RequestDecoding.decode(TemplateBodyRequest.self, from: request, context: context)

@@ -107,8 +107,9 @@ public struct OutboxWorker: Service {
                                         idempotencyKey: "parley-\(job.messageId)", thread: thread)
         switch await adapter.send(delivery, channel: channel, http: services.channelRuntime.http) {
         case .sent(let id): return .sent(providerMessageId: id)
-        case .failed(let reason, let code, let text): return .failed(reason: reason.rawValue, code: code, text: text)
-        case .retry(let after, let detail): return .retry(after: after, detail: detail)
+        // Provider text is shown to agents: it must not carry the channel's credentials.
+        case .failed(let reason, let code, let text): return .failed(reason: reason.rawValue, code: code, text: channel.redacting(text))
+        case .retry(let after, let detail): return .retry(after: after, detail: channel.redacting(detail))
         }
     }
 }

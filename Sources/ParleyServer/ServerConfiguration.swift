@@ -19,6 +19,10 @@ public struct ServerConfiguration: Sendable {
     public var trustedProxies: TrustedProxies = .none
     /// How long a SIGTERM waits for requests and workers to finish before cancelling them.
     public var shutdownGrace: Duration = .seconds(20)
+    /// Outbound connections (channels' `apiBaseUrl`, attachment downloads, workflow HTTP steps)
+    /// may go to loopback and private addresses (`--allow-private-targets`,
+    /// `PARLEY_ALLOW_PRIVATE_TARGETS=1`); off by default. See ``NetworkTargetPolicy``.
+    public var allowPrivateTargets = false
 
     public init(
         host: String = "127.0.0.1",

@@ -40,6 +40,9 @@ public struct Services: Sendable {
     public var eventFeed: EventFeed { EventFeed(database: database) }
     public var webchat: WebchatRepository { WebchatRepository(database: database) }
     public var email: EmailRepository { EmailRepository(database: database) }
+    /// Which hosts outbound requests may reach: check every user-supplied URL with
+    /// `try await services.networkTargets.check(url:)` before connecting (``NetworkTargetPolicy``).
+    public var networkTargets: NetworkTargetPolicy { channelRuntime.http.targets }
     /// Limits for the website chat widget's public routes.
     let widgetLimits = WidgetRateLimiter()
 
@@ -54,10 +57,11 @@ public struct Services: Sendable {
         database: any Database,
         clock: any ParleyClock = SystemClock(),
         metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
-        channelRuntime: ChannelRuntime = ChannelRuntime(http: ProviderHTTP(client: .shared)),
+        channelRuntime: ChannelRuntime? = nil,
         logger: Logger
     ) {
-        self.channelRuntime = channelRuntime
+        self.channelRuntime = channelRuntime ?? ChannelRuntime(http: ProviderHTTP(
+            client: .shared, targets: NetworkTargetPolicy(allowsPrivateTargets: configuration.allowPrivateTargets)))
         self.configuration = configuration
         self.database = database
         self.clock = clock

@@ -17,23 +17,23 @@ struct UsersController {
 
 
     func register(_ api: APIRoutes) {
-        api.add(.get, "/api/v1/users", RouteDoc(summary: "Users of the caller's workspace", tag: "users", response: "UserPage",
+        api.authenticated(.get, "/api/v1/users", RouteDoc(summary: "Users of the caller's workspace", tag: "users", response: "UserPage",
                                                 query: [QueryParameter("cursor", Schema.string, "from nextCursor"), QueryParameter("limit", Schema.integer, "1 to 200, default 50")]),
                 handler: list)
-        api.add(.post, "/api/v1/users", RouteDoc(summary: "Create a user (owners and managers; only an owner creates owners)", tag: "users",
+        api.authenticated(.post, "/api/v1/users", RouteDoc(summary: "Create a user (owners and managers; only an owner creates owners)", tag: "users",
                                                  body: "CreateUserRequest", response: "User", status: 201, errors: [403, 409]), handler: create)
-        api.add(.get, "/api/v1/users/{id}", RouteDoc(summary: "One user", tag: "users", response: "User", errors: [404]), handler: get)
+        api.authenticated(.get, "/api/v1/users/{id}", RouteDoc(summary: "One user", tag: "users", response: "User", errors: [404]), handler: get)
     }
 
-    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<User>> {
-        let identity = try context.requireIdentity()
+    @Sendable func list(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<Page<User>> {
+        let identity = context.identity
         let limit = try Limit.parse(request.uri.queryParameters.get("limit"))
         let after = try Cursor.decode(request.uri.queryParameters.get("cursor"), count: 1)?.first
         let users = try await services.users.list(workspaceId: identity.user.workspaceId, afterId: after, limit: limit + 1)
         return JSONResponse(Page(rows: users, limit: limit, item: { $0 }, cursor: { [$0.id] }))
     }
 
-    @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<User> {
+    @Sendable func create(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<User> {
         let identity = try context.requireAdministrator()
         let body = try await RequestDecoding.decode(CreateUserRequest.self, from: request, context: context)
         guard identity.user.role.mayGrant(body.role.value) else {
@@ -57,8 +57,8 @@ struct UsersController {
         }
     }
 
-    @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<User> {
-        let identity = try context.requireIdentity()
+    @Sendable func get(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<User> {
+        let identity = context.identity
         let id = try context.id("id", what: "user")
         guard let user = try await services.users.find(id: id, workspaceId: identity.user.workspaceId) else {
             throw APIError.notFound("user")

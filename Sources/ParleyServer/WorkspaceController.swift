@@ -30,20 +30,20 @@ struct WorkspaceController {
 
 
     func register(_ api: APIRoutes) {
-        api.add(.get, "/api/v1/workspace/settings", RouteDoc(summary: "The workspace's settings", tag: "workspace", response: "WorkspaceSettings"),
+        api.authenticated(.get, "/api/v1/workspace/settings", RouteDoc(summary: "The workspace's settings", tag: "workspace", response: "WorkspaceSettings"),
                 handler: get)
-        api.add(.patch, "/api/v1/workspace/settings", RouteDoc(summary: "Change settings (owners and managers)", tag: "workspace",
+        api.authenticated(.patch, "/api/v1/workspace/settings", RouteDoc(summary: "Change settings (owners and managers)", tag: "workspace",
                                                                body: "WorkspaceSettingsPatch", response: "WorkspaceSettings", errors: [403]),
                 handler: patch)
     }
 
-    @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<WorkspaceSettings> {
-        let identity = try context.requireIdentity()
+    @Sendable func get(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<WorkspaceSettings> {
+        let identity = context.identity
         guard let workspace = try await services.workspaces.find(id: identity.user.workspaceId) else { throw APIError.unauthorized }
         return JSONResponse(workspace.settings)
     }
 
-    @Sendable func patch(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<WorkspaceSettings> {
+    @Sendable func patch(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<WorkspaceSettings> {
         let identity = try context.requireAdministrator()
         let body = try await RequestDecoding.decode(SettingsPatch.self, from: request, context: context)
         guard let workspace = try await services.workspaces.find(id: identity.user.workspaceId) else { throw APIError.unauthorized }

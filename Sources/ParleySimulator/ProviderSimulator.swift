@@ -32,6 +32,8 @@ public final class ProviderSimulator: Sendable {
     public enum Fault: Sendable {
         case status(Int, retryAfter: Int?)
         case hang(seconds: Double)
+        /// This status and body as they are (a provider's error text, or a malformed success).
+        case reply(status: Int, body: String)
     }
 
     struct State {
@@ -193,6 +195,8 @@ public final class ProviderSimulator: Sendable {
                 ? "{\"ok\":false,\"error_code\":429,\"description\":\"Too Many Requests: retry after \(retryAfter ?? 1)\",\"parameters\":{\"retry_after\":\(retryAfter ?? 1)}}"
                 : "{\"error\":{\"message\":\"injected failure\",\"code\":\(status)}}"
             return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+        case .reply(let status, let body)?:
+            return Response(status: .init(code: status), headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
         case .hang(let seconds)?:
             try await Task.sleep(for: .seconds(seconds))
         case nil:

@@ -27,6 +27,6 @@ public struct ContactExporter: Sendable {
     }
 
     static func line(_ fields: [String]) -> String {
-        fields.map(CSVReader.escape).joined(separator: ",") + "\r\n"
+        fields.map { CSVReader.escape(CSVReader.spreadsheetSafe($0)) }.joined(separator: ",") + "\r\n"
     }
 }

@@ -19,6 +19,8 @@ public struct ImportReport: Codable, Sendable, Equatable {
 public enum ImportError: Error, Equatable, Sendable {
     case badHeader(String)
     case empty
+    /// The body is larger than the import accepts.
+    case tooLarge(maxBytes: Int)
 }
 
 /// Streams a contact CSV into the store in batched transactions. A contact that matches a row
@@ -36,7 +38,7 @@ public struct ContactImporter: Sendable {
     /// Imports from a sequence of byte chunks. `progress` is called after each batch with the
     /// bytes read so far and the report so far.
     public func run<Chunks: AsyncSequence>(
-        _ chunks: Chunks, workspaceId: Int64, actorUserId: Int64?, at now: Date,
+        _ chunks: Chunks, workspaceId: Int64, actorUserId: Int64?, at now: Date, maxBytes: Int? = nil,
         progress: @Sendable (Int, ImportReport) -> Void = { _, _ in }
     ) async throws -> ImportReport where Chunks.Element: Collection<UInt8> {
         let definitions = try await CustomFieldRepository(database: database).list(workspaceId: workspaceId)
@@ -48,10 +50,15 @@ public struct ContactImporter: Sendable {
 
         func take(_ record: CSVReader.Record) throws {
             guard let format else {
+                if let problem = record.problem { throw ImportError.badHeader("the header row is refused: \(problem)") }
                 do { format = try ContactCSV(header: record.fields, definitions: definitions) } catch { throw ImportError.badHeader(error.message) }
                 return
             }
-            switch format.fields(from: record.fields) {
+            if let problem = record.problem {
+                reject(&report, line: record.line, reason: problem)
+                return
+            }
+            switch format.fields(from: record.fields.map(CSVReader.fromSpreadsheetSafe)) {
             case .success(let fields): batch.append((record.line, fields))
             case .failure(let failure): reject(&report, line: record.line, reason: "\(failure.field) \(failure.message)")
             }
@@ -59,6 +66,8 @@ public struct ContactImporter: Sendable {
 
         for try await chunk in chunks {
             bytesRead += chunk.count
+            // Checked before the chunk is read: rows already written stay, the rest is refused.
+            if let maxBytes, bytesRead > maxBytes { throw ImportError.tooLarge(maxBytes: maxBytes) }
             for record in reader.feed(chunk) {
                 try take(record)
                 if batch.count >= Self.batchSize {

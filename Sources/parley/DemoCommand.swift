@@ -30,7 +30,10 @@ struct Demo: AsyncParsableCommand {
         try await Migrator(database: database, logger: logger).migrate()
         let simulator = ProviderSimulator()
         let simulatorURL = try await simulator.start(port: simulatorPort)
-        let services = Services(configuration: ServerConfiguration(host: host, port: port, bcryptCost: 10), database: database, logger: logger)
+        var configuration = ServerConfiguration(host: host, port: port, bcryptCost: 10)
+        // The demo's providers are simulated on loopback.
+        configuration.allowPrivateTargets = true
+        let services = Services(configuration: configuration, database: database, logger: logger)
         let seeded = try await DemoWorkspace(services: services, simulator: simulator, simulatorURL: simulatorURL).create()
         let shop = DemoShop(port: shopPort, parleyURL: services.configuration.publicURL,
                             channel: try await DemoShop.createChannel(services: services, workspaceId: seeded.workspaceId, shopPort: shopPort))

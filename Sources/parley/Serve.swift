@@ -32,6 +32,10 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("shutdown-grace"), help: "Seconds a SIGTERM waits for requests and jobs to finish (env PARLEY_SHUTDOWN_GRACE; default 20)")
     var shutdownGrace: Double?
 
+    @Flag(name: .customLong("allow-private-targets"),
+          help: "Let channels' API base URLs and other outbound requests reach loopback and private addresses (env PARLEY_ALLOW_PRIVATE_TARGETS=1; for tests and local stand-ins only)")
+    var allowPrivateTargets = false
+
     func run() async throws {
         let logger = try database.makeLogger()
         let host = self.host ?? Environment.value("PARLEY_HOST") ?? "127.0.0.1"

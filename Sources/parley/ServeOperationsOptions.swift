@@ -17,5 +17,6 @@ extension Serve {
         } ?? 20
         guard (0...3600).contains(grace) else { throw ValidationError("the shutdown grace must be 0 to 3600 seconds") }
         configuration.shutdownGrace = .milliseconds(Int64(grace * 1000))
+        configuration.allowPrivateTargets = allowPrivateTargets || Environment.value("PARLEY_ALLOW_PRIVATE_TARGETS") == "1"
     }
 }

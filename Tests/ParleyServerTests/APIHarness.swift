@@ -48,13 +48,15 @@ struct APIHarness {
     let clock: TestClock
     let ownerToken: String
 
-    static func run(_ backend: TestBackend, providerTimeout: TimeAmount = .seconds(5),
+    /// The harness's providers are simulated on loopback, so private targets are allowed unless
+    /// a test asks for a production server's policy.
+    static func run(_ backend: TestBackend, providerTimeout: TimeAmount = .seconds(5), targets: NetworkTargetPolicy = .allowingPrivate,
                     _ body: @escaping @Sendable (APIHarness) async throws -> Void) async throws {
         try await backend.withDatabase { database in
             let clock = TestClock(Date())
             let services = Services(
                 configuration: ServerConfiguration(host: "127.0.0.1", port: 8080, publicURL: "https://parley.example.com/", bcryptCost: 4),
-                database: database, clock: clock, channelRuntime: ChannelRuntime(http: ProviderHTTP(client: .shared, timeout: providerTimeout)),
+                database: database, clock: clock, channelRuntime: ChannelRuntime(http: ProviderHTTP(client: .shared, timeout: providerTimeout, targets: targets)),
                 logger: .quiet
             )
             _ = try await Bootstrap.ensureWorkspace(services: services, email: ownerEmail, password: ownerPassword)

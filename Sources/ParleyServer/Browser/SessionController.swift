@@ -27,9 +27,9 @@ struct SessionController {
         api.add(.post, "/api/v1/auth/session", RouteDoc(summary: "Sign in to the web inbox: sets the session cookie and returns the CSRF token",
                                                         tag: "auth", authenticated: false, body: "SessionRequest", response: "Session", errors: [401, 429]),
                 handler: signIn)
-        api.add(.get, "/api/v1/auth/session", RouteDoc(summary: "The signed-in session: user, workspace and CSRF token", tag: "auth", response: "Session"),
+        api.authenticated(.get, "/api/v1/auth/session", RouteDoc(summary: "The signed-in session: user, workspace and CSRF token", tag: "auth", response: "Session"),
                 handler: current)
-        api.add(.delete, "/api/v1/auth/session", RouteDoc(summary: "Sign out: revokes the session and clears the cookie", tag: "auth", status: 204),
+        api.authenticated(.delete, "/api/v1/auth/session", RouteDoc(summary: "Sign out: revokes the session and clears the cookie", tag: "auth", status: 204),
                 handler: signOut)
         api.add(.post, "/api/v1/auth/setup", RouteDoc(summary: "First start: the owner chooses a password with the one-time setup link, and is signed in",
                                                       tag: "auth", authenticated: false, body: "SetupRequest", response: "Session", errors: [410, 422]),
@@ -44,15 +44,15 @@ struct SessionController {
         return try await sessionResponse(session)
     }
 
-    @Sendable func current(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<SessionView> {
-        let identity = try context.requireIdentity()
+    @Sendable func current(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<SessionView> {
+        let identity = context.identity
         guard let workspace = try await services.workspaces.find(id: identity.user.workspaceId) else { throw APIError.unauthorized }
         return JSONResponse(SessionView(user: identity.user, workspace: .init(id: workspace.id, name: workspace.name),
                                         csrfToken: identity.cookieToken.map(SessionCookie.csrfToken(for:)), expiresAt: identity.token.expiresAt))
     }
 
-    @Sendable func signOut(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let identity = try context.requireIdentity()
+    @Sendable func signOut(_ request: Request, context: AuthenticatedContext) async throws -> Response {
+        let identity = context.identity
         _ = try await services.tokens.revoke(tokenId: identity.token.id, userId: identity.user.id)
         var response = Response(status: .noContent)
         response.setCookie(SessionCookie.cleared(secure: secureCookies))

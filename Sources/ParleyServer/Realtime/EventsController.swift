@@ -20,9 +20,9 @@ struct EventsController {
     static let ticketLifetime: TimeInterval = 30
 
     func register(_ api: APIRoutes) {
-        api.add(.post, "/api/v1/events/ticket", RouteDoc(summary: "A single-use ticket (30 s) to open the event stream where no header can be set",
+        api.authenticated(.post, "/api/v1/events/ticket", RouteDoc(summary: "A single-use ticket (30 s) to open the event stream where no header can be set",
                                                          tag: "realtime", response: "EventTicket", status: 201), handler: ticket)
-        api.add(.get, "/api/v1/presence", RouteDoc(summary: "Users of the workspace connected to the event stream now", tag: "realtime", response: "Presence"),
+        api.authenticated(.get, "/api/v1/presence", RouteDoc(summary: "Users of the workspace connected to the event stream now", tag: "realtime", response: "Presence"),
                 handler: presence)
         api.webSocket("/api/v1/events", RouteDoc(
             summary: "WebSocket of live events. Authenticate with a bearer token, the session cookie (same origin only) or ?ticket=. "
@@ -41,16 +41,16 @@ struct EventsController {
         })
     }
 
-    @Sendable func ticket(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<TicketView> {
-        let identity = try context.requireIdentity()
+    @Sendable func ticket(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<TicketView> {
+        let identity = context.identity
         let now = services.clock.now()
         let expiresAt = now.addingTimeInterval(Self.ticketLifetime)
         let ticket = try await services.oneTimeTokens.issue(purpose: .eventTicket, userId: identity.user.id, expiresAt: expiresAt, at: now)
         return JSONResponse(TicketView(ticket: ticket, expiresAt: expiresAt), status: .created)
     }
 
-    @Sendable func presence(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<FramePayload.Presence> {
-        let identity = try context.requireIdentity()
+    @Sendable func presence(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<FramePayload.Presence> {
+        let identity = context.identity
         return JSONResponse(FramePayload.Presence(online: await hub.online(workspaceId: identity.user.workspaceId)))
     }
 

@@ -81,12 +81,12 @@ struct WebchatSecretController {
     }
 
     func register(_ api: APIRoutes) {
-        api.add(.post, "/api/v1/channels/{id}/webchat/identity-secret", RouteDoc(
+        api.authenticated(.post, "/api/v1/channels/{id}/webchat/identity-secret", RouteDoc(
             summary: "Rotate a website chat channel's identity secret (owners and managers); the new secret is shown once, and visitors verified with the old one start over",
             tag: "channels", response: "WebchatIdentitySecret", status: 201, errors: [403, 404]), handler: rotate)
     }
 
-    @Sendable func rotate(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<SecretView> {
+    @Sendable func rotate(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<SecretView> {
         let identity = try context.requireAdministrator()
         let id = try context.id("id", what: "channel")
         guard let secret = try await services.webchat.rotateIdentitySecret(channelId: id, workspaceId: identity.user.workspaceId,
