@@ -149,6 +149,8 @@ public struct OutboundDelivery: Sendable {
     /// What the thread says about this reply where the channel threads by itself (email: the
     /// subject and the Message-IDs to refer to).
     public var thread: [String: String]
+    /// The file sent with the message; the text is its caption.
+    public var attachment: OutboundFile?
 
     public init(messageId: Int64, externalId: String, instructions: DeliveryInstructions, idempotencyKey: String, thread: [String: String] = [:]) {
         self.messageId = messageId
@@ -156,6 +158,24 @@ public struct OutboundDelivery: Sendable {
         self.instructions = instructions
         self.idempotencyKey = idempotencyKey
         self.thread = thread
+    }
+}
+
+/// A file to send: its bytes for providers that take uploads, and a signed public link for
+/// those that fetch it themselves.
+public struct OutboundFile: Sendable {
+    public var kind: AttachmentKind
+    public var contentType: String
+    public var fileName: String
+    public var url: String
+    public var bytes: [UInt8]
+
+    public init(kind: AttachmentKind, contentType: String, fileName: String, url: String, bytes: [UInt8]) {
+        self.kind = kind
+        self.contentType = contentType
+        self.fileName = fileName
+        self.url = url
+        self.bytes = bytes
     }
 }
 

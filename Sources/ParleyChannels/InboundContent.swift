@@ -8,6 +8,8 @@ public struct InboundContent: Sendable, Equatable {
     public var kind: String
     public var text: String
     public var details: [String: String]
+    /// Files the contact sent, to be downloaded off the webhook's path.
+    public var media: [MediaSource] = []
 
     public init(kind: String, text: String, details: [String: String] = [:]) {
         self.kind = kind
@@ -35,6 +37,13 @@ public struct InboundContent: Sendable, Equatable {
         details["name"] = name
         details["address"] = address
         return InboundContent(kind: "location", text: line, details: details)
+    }
+
+    /// The same content with a file to download.
+    public func with(media source: MediaSource?) -> InboundContent {
+        var copy = self
+        if let source, !source.reference.isEmpty { copy.media.append(source) }
+        return copy
     }
 
     /// "[sticker]", "[location]": how a kind reads where there is no text.

@@ -22,6 +22,8 @@ public struct Message: Codable, Sendable, Equatable {
     public var editedAt: Date?
     /// When the contact withdrew (unsent) the message (provider time).
     public var deletedAt: Date?
+    /// Files sent with the message.
+    public var attachments: [Attachment]?
     public var status: DeliveryStatus
     public var failureReason: String?
     public var providerErrorCode: String?

@@ -102,6 +102,8 @@ public struct DeliveryInstructions: Codable, Sendable, Equatable {
     public var billable: Bool
     /// Email: the subject the agent wrote (nil: the thread's).
     public var subject: String?
+    /// The ids of the files sent with the message.
+    public var attachments: [Int64]?
 
     public init(text: String, template: TemplateReference? = nil, messagingType: MetaMessagingType? = nil, tag: MessageTag? = nil,
                 viberChatbotInitiated: Bool = false, billable: Bool = false, subject: String? = nil) {

@@ -38,11 +38,14 @@ func buildRouter(services: Services, web: WebAssetSource?) throws -> Router<AppR
     ContactsController(services: services).register(api)
     ConversationsController(services: services).register(api)
     MessagesController(services: services).register(api)
+    AttachmentsController(services: services).register(api)
     WebhookController(services: services).register(api)
     WebchatSecretController(services: services).register(api)
     WidgetPages(services: services, web: web).register(api)
     WidgetController(services: services).register(api)
     WidgetStream(services: services, hub: services.eventHub).register(api)
+    WorkflowsController(services: services).register(api)
+    WebhookSubscriptionsController(services: services).register(api)
     system.registerOpenAPI(api, version: parleyVersion)
     return router
 }
@@ -53,7 +56,8 @@ public func buildApplication(services: Services, runWorkers: Bool = true,
                              onServerRunning: @escaping @Sendable (any NIOCore.Channel) async -> Void = { _ in }) throws -> some ApplicationProtocol {
     let router = try buildRouter(services: services)
     var workers: [any Service] = [RealtimeService(services: services)]
-    if runWorkers { workers += [OutboxWorker(services: services), ProfileWorker(services: services)] as [any Service] }
+    if runWorkers { workers += [OutboxWorker(services: services), ProfileWorker(services: services), MediaWorker(services: services)] as [any Service] }
+    if runWorkers { workers.append(WorkflowEngine(services: services)) }
     if runWorkers { workers.append(EmailPoller(services: services, interval: services.configuration.emailPollInterval)) }
     if let port = services.configuration.smtpPort { workers.append(EmailListener(services: services, port: port)) }
     return Application(

@@ -23,6 +23,8 @@ struct MessagesController {
         let template: Template?
         /// Email channels only.
         let subject: String?
+        /// Files uploaded with `POST /api/v1/attachments`; the text, if any, is their caption.
+        let attachmentIds: [Int64]?
     }
 
     struct SendResponse: Encodable, Sendable {
@@ -45,7 +47,7 @@ struct MessagesController {
             summary: "What may be sent to the contact on a channel now: window, allowed modes, tags, quotas, and why", tag: "messages",
             response: "ComposerState", query: [QueryParameter("channel", Schema.integer, "channel id (required)")], errors: [404, 422]), handler: composer)
         api.authenticated(.post, "/api/v1/contacts/{id}/messages", RouteDoc(
-            summary: "Send a message: {channelId,text} | {channelId,template:{name,language,parameters}} | {channelId,text,tag}. Reopens a closed conversation and assigns it to the sender.",
+            summary: "Send a message: {channelId,text} | {channelId,template:{name,language,parameters}} | {channelId,text,tag}, with optional attachmentIds (one uploaded file; the text is its caption). Reopens a closed conversation and assigns it to the sender.",
             tag: "messages", body: "SendMessageRequest", response: "SendMessageResponse", status: 201, errors: [404, 409, 422]), handler: send)
         api.authenticated(.get, "/api/v1/channels/{id}/templates", RouteDoc(summary: "The channel's WhatsApp message templates", tag: "channels",
                                                                   response: "TemplatePage", errors: [404]), handler: listTemplates)
@@ -79,10 +81,11 @@ struct MessagesController {
         let contactId = try context.id("id", what: "contact")
         let body = try await RequestDecoding.decode(SendBody.self, from: request, context: context)
         let content: OutboundContent
-        switch (body.text, body.template, body.tag) {
+        let attachments = body.attachmentIds ?? []
+        switch (body.text ?? (attachments.isEmpty ? nil : ""), body.template, body.tag) {
         case (let text?, nil, let tag):
             let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !trimmed.isEmpty else { throw APIError.badRequest("field 'text' must not be empty", field: "text") }
+            guard !trimmed.isEmpty || !attachments.isEmpty else { throw APIError.badRequest("field 'text' must not be empty", field: "text") }
             guard text.count <= Self.maxTextLength else {
                 throw APIError.badRequest("field 'text' must be at most \(Self.maxTextLength) characters", field: "text")
             }
@@ -99,6 +102,7 @@ struct MessagesController {
         var outbound = OutboundRequest(workspaceId: identity.user.workspaceId, contactId: contactId, channelId: body.channelId,
                                        sender: senderKind(identity), senderUserId: identity.user.id, content: content)
         outbound.subject = try await subject(body, workspaceId: identity.user.workspaceId)
+        outbound.attachmentIds = attachments
         let result = try await mapped { try await services.outbound.send(outbound, at: services.clock.now()) }
         return JSONResponse(SendResponse(message: result.message, conversation: result.conversation), status: .created)
     }
@@ -138,6 +142,8 @@ struct MessagesController {
                 throw APIError.unprocessable("template_parameters", "parameter \(index + 1) is empty", field: "template.parameters[\(index)]")
             case .refused(let refusal):
                 throw APIError(.conflict, code: refusal.code.rawValue, message: refusal.message)
+            case .attachment(let why):
+                throw APIError.unprocessable("attachment_refused", why, field: "attachmentIds")
             }
         }
     }

@@ -25,7 +25,7 @@ enum OpenAPIDocument {
                     // The web inbox's session; state-changing requests also send X-CSRF-Token.
                     "session": ["type": "apiKey", "in": "cookie", "name": .string(SessionCookie.name)],
                 ],
-                "schemas": .object(schemas + realtimeSchemas + webchatSchemas),
+                "schemas": .object(schemas + realtimeSchemas + webchatSchemas + workflowSchemas + attachmentSchemas),
             ],
         ]
     }
@@ -198,6 +198,7 @@ enum OpenAPIDocument {
             ("editedAt", Schema.nullableDateTime), ("deletedAt", Schema.nullableDateTime), ("status", Schema.enumeration(DeliveryStatus.allCases.map(\.rawValue))),
             ("failureReason", Schema.nullableString), ("providerErrorCode", Schema.nullableString), ("providerErrorText", Schema.nullableString),
             ("providerMessageId", Schema.nullableString), ("providerTimestamp", Schema.nullableDateTime), ("createdAt", Schema.dateTime), ("updatedAt", Schema.dateTime),
+            ("attachments", ["type": ["array", "null"], "items": Schema.ref("Attachment"), "description": "files sent with the message"]),
         ], required: ["id", "contactId", "channelId", "direction", "senderKind", "contentKind", "status", "createdAt"])),
         ("TimelineItem", Schema.object([
             ("type", Schema.enumeration(["message", "activity"])), ("at", Schema.dateTime), ("message", Schema.ref("Message")),
@@ -216,6 +217,7 @@ enum OpenAPIDocument {
         ("SendMessageRequest", Schema.object([
             ("channelId", Schema.integer), ("text", Schema.string), ("tag", Schema.enumeration(MessageTag.allCases.map(\.rawValue))),
             ("subject", ["type": "string", "description": "email channels: the subject (default: the thread's, as Re: …)"]),
+            ("attachmentIds", ["type": "array", "items": Schema.integer, "maxItems": 1, "description": "one file uploaded with POST /api/v1/attachments by the sender; the text is its caption"]),
             ("template", Schema.object([("name", Schema.string), ("language", Schema.string), ("parameters", Schema.array(Schema.string))], required: ["name", "language"])),
         ], required: ["channelId"])),
         ("SendMessageResponse", Schema.object([("message", Schema.ref("Message")), ("conversation", Schema.ref("Conversation"))], required: ["message", "conversation"])),

@@ -80,6 +80,28 @@ public struct OutboxWorker: Service {
         }
     }
 
+    struct FileProblem: Error {
+        let outcome: DeliveryOutcome
+    }
+
+    /// The message's file: its bytes for uploads, and a signed link providers may fetch for a week.
+    func outboundFile(_ id: Int64, workspaceId: Int64) async -> Result<OutboundFile, FileProblem> {
+        do {
+            guard let stored = try await services.attachments.find(id: id, workspaceId: workspaceId), let key = stored.blobKey,
+                  let bytes = try await services.blobs.get(key) else {
+                return .failure(FileProblem(outcome: .failed(reason: FailureReason.misconfigured.rawValue, code: nil, text: "the attachment's file is missing")))
+            }
+            var base = services.configuration.publicURL
+            while base.hasSuffix("/") { base.removeLast() }
+            let expires = services.clock.now().addingTimeInterval(AttachmentLinks.providerLifetime)
+            return .success(OutboundFile(kind: stored.attachment.kind, contentType: stored.attachment.contentType ?? "application/octet-stream",
+                                         fileName: stored.attachment.fileName, url: base + AttachmentLinks.path(stored, expires: expires), bytes: bytes))
+        } catch {
+            // The store, not the message, is at fault: try again later.
+            return .failure(FileProblem(outcome: .retry(after: nil, detail: "the attachment could not be read: \(error)")))
+        }
+    }
+
     /// Sends once; also names the channel's kind (nil when it could not be read) for the figures.
     func attempt(_ job: OutboxJob) async -> (DeliveryOutcome, String?) {
         let found: ChannelRepository.ProviderConfig?
@@ -103,8 +125,14 @@ public struct OutboxWorker: Service {
         let channel = services.channelRuntime.config(stored, publicURL: services.configuration.publicURL)
         // Email threads by itself: the reply refers to the contact's last email and keeps its subject.
         let thread = stored.kind == .email ? ((try? await services.email.replyContext(outboundMessageId: job.messageId)) ?? [:]) : [:]
-        let delivery = OutboundDelivery(messageId: job.messageId, externalId: job.externalId, instructions: job.delivery,
+        var delivery = OutboundDelivery(messageId: job.messageId, externalId: job.externalId, instructions: job.delivery,
                                         idempotencyKey: "parley-\(job.messageId)", thread: thread)
+        if let attachmentId = job.delivery.attachments?.first {
+            switch await outboundFile(attachmentId, workspaceId: stored.workspaceId) {
+            case .success(let file): delivery.attachment = file
+            case .failure(let problem): return problem.outcome
+            }
+        }
         switch await adapter.send(delivery, channel: channel, http: services.channelRuntime.http) {
         case .sent(let id): return .sent(providerMessageId: id)
         // Provider text is shown to agents: it must not carry the channel's credentials.

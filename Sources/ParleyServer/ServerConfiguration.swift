@@ -19,6 +19,8 @@ public struct ServerConfiguration: Sendable {
     public var trustedProxies: TrustedProxies = .none
     /// How long a SIGTERM waits for requests and workers to finish before cancelling them.
     public var shutdownGrace: Duration = .seconds(20)
+    /// The most attachment bytes one workspace keeps (`PARLEY_WORKSPACE_STORAGE_MB`).
+    public var workspaceStorageQuota: Int64 = 5 << 30
     /// Outbound connections (channels' `apiBaseUrl`, attachment downloads, workflow HTTP steps)
     /// may go to loopback and private addresses (`--allow-private-targets`,
     /// `PARLEY_ALLOW_PRIVATE_TARGETS=1`); off by default. See ``NetworkTargetPolicy``.

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Foundation
 import Logging
 import ParleyChannels
 import ParleyCore
@@ -14,7 +15,8 @@ public struct Services: Sendable {
     public let metrics: PrometheusCollectorRegistry
     public let logger: Logger
     public let channelRuntime: ChannelRuntime
-    let loginThrottle: LoginThrottle
+    /// Failed logins, shared by every instance through the database.
+    var loginThrottle: LoginThrottleStore { LoginThrottleStore(database: database) }
     /// This instance's WebSocket clients (fed by ``RealtimeService``).
     public let eventHub: EventHub
 
@@ -40,6 +42,11 @@ public struct Services: Sendable {
     public var eventFeed: EventFeed { EventFeed(database: database) }
     public var webchat: WebchatRepository { WebchatRepository(database: database) }
     public var email: EmailRepository { EmailRepository(database: database) }
+    public var attachments: AttachmentRepository { AttachmentRepository(database: database) }
+    /// Where attachment bytes are kept (the local disk, or an S3-compatible store).
+    public let blobs: any BlobStore
+    /// Wakes the ``MediaWorker`` when a webhook named files to download.
+    public let mediaSignal = CommitSignal()
     /// Which hosts outbound requests may reach: check every user-supplied URL with
     /// `try await services.networkTargets.check(url:)` before connecting (``NetworkTargetPolicy``).
     public var networkTargets: NetworkTargetPolicy { channelRuntime.http.targets }
@@ -58,8 +65,11 @@ public struct Services: Sendable {
         clock: any ParleyClock = SystemClock(),
         metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
         channelRuntime: ChannelRuntime? = nil,
+        blobs: (any BlobStore)? = nil,
         logger: Logger
     ) {
+        // Without a configured store (tests, tools) files go to a fresh temporary directory.
+        self.blobs = blobs ?? DiskBlobStore(root: FileManager.default.temporaryDirectory.appendingPathComponent("parley-files-\(UUID().uuidString)"))
         self.channelRuntime = channelRuntime ?? ChannelRuntime(http: ProviderHTTP(
             client: .shared, targets: NetworkTargetPolicy(allowsPrivateTargets: configuration.allowPrivateTargets)))
         self.configuration = configuration
@@ -68,7 +78,6 @@ public struct Services: Sendable {
         self.passwords = PasswordHasher(cost: configuration.bcryptCost)
         self.metrics = metrics
         self.logger = logger
-        self.loginThrottle = LoginThrottle()
         self.eventHub = EventHub(inbox: InboxRepository(database: database), metrics: RealtimeMetrics(registry: metrics))
     }
 }

@@ -60,8 +60,9 @@ struct WebhookController {
                     InboundMessage(channelId: channelId, externalId: message.externalId, aliasId: message.aliasId, displayName: message.displayName,
                                    phone: message.phone, providerMessageId: message.providerMessageId, providerTimestamp: message.timestamp,
                                    text: message.content.text, contentKind: message.content.kind, content: message.content.detailsJSON,
-                                   profileLookup: looksUpProfiles),
+                                   profileLookup: looksUpProfiles, media: message.content.media),
                     workspaceId: stored.workspaceId, receivedAt: now)
+                if result.stored && !message.content.media.isEmpty { services.mediaSignal.signal() }
                 if result.stored { services.countInbound(channel: stored.kind.rawValue) }
                 if result.stored && looksUpProfiles { services.profileSignal.signal() }
             case .status(let providerMessageId, let status, let reason, let code, let text):

@@ -69,6 +69,8 @@ public final class ProviderSimulator: Sendable {
         var wechatForcedErrors: [Int] = []
         /// Users the profile APIs know, by "provider:id".
         var profiles: [String: SimulatedProfile] = [:]
+        /// Files the providers serve, by media id, file id or message id.
+        var media: [String: HostedFile] = [:]
     }
 
     let state = Mutex(State())
@@ -158,14 +160,17 @@ public final class ProviderSimulator: Sendable {
 
     func handle(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let path = request.uri.path
-        let body = Array(buffer: try await request.body.collect(upTo: 1 << 20))
+        let body = Array(buffer: try await request.body.collect(upTo: 32 << 20))
         var query: [String: String] = [:]
         for (key, value) in request.uri.queryParameters { query[String(key)] = String(value) }
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName.lowercased()] = field.value }
         let provider: Provider
-        if path.hasPrefix("/bot") {
+        if path.hasPrefix("/bot") || path.hasPrefix("/file/bot") {
             provider = .telegram
+        } else if path.hasPrefix("/cdn/") {
+            // Messenger's, Instagram's and Viber's CDN: files anyone with the URL may fetch.
+            provider = .messenger
         } else if path.hasPrefix("/pa/") {
             provider = .viber
         } else if path.hasPrefix("/cgi-bin/") {
@@ -203,8 +208,8 @@ public final class ProviderSimulator: Sendable {
             break
         }
         switch provider {
-        case .telegram: return telegram(recorded)
-        case .messenger: return messenger(recorded)
+        case .telegram: return path.hasPrefix("/file/bot") ? telegramDownload(recorded) : telegram(recorded)
+        case .messenger: return path.hasPrefix("/cdn/") ? cdn(recorded) : messenger(recorded)
         case .whatsapp: return whatsapp(recorded)
         case .viber: return viber(recorded)
         case .wechat: return wechat(recorded)

@@ -29,6 +29,8 @@ extension ProviderSimulator {
                                        "chatMode": "chat", "markAsReadMode": "manual"])
         case ("POST", "/v2/bot/message/push"):
             return linePush(request, token: token)
+        case ("GET", let path) where path.hasPrefix("/v2/bot/message/") && path.hasSuffix("/content"):
+            return lineContent(request)
         case ("GET", let path) where path.hasPrefix("/v2/bot/profile/"):
             return lineProfile(request)
         default:
@@ -52,7 +54,7 @@ extension ProviderSimulator {
             return Self.lineJSON(400, ["message": "The property, 'to', in the request body is invalid (line: -, column: -)"])
         }
         guard let messages = payload["messages"] as? [[String: Any]], (1...5).contains(messages.count),
-              messages.allSatisfy({ $0["type"] as? String == "text" && !($0["text"] as? String ?? "").isEmpty }) else {
+              messages.allSatisfy(Self.lineMessageIsValid) else {
             return Self.lineJSON(400, ["message": "The request body has 1 error(s)",
                                        "details": [["message": "must be specified", "property": "messages[0].text"]]])
         }

@@ -18,6 +18,7 @@ extension ProviderSimulator {
         guard state.withLock({ $0.metaTokens[token] == .whatsapp }) else {
             return Self.metaError(401, code: 190, message: "Invalid OAuth access token - Cannot parse access token")
         }
+        if let media = whatsappMedia(request, segments: segments) { return media }
         if request.method == "GET", segments.count == 2 {
             return Self.json(200, ["id": segments[1], "display_phone_number": "+1 555 0100", "verified_name": "Parley Demo"])
         }
@@ -55,6 +56,13 @@ extension ProviderSimulator {
             guard known.contains(where: { $0.name == name && $0.language == language && $0.status == "APPROVED" }) else {
                 return Self.metaError(404, code: 132001, message: "(#132001) Template name does not exist in the translation")
             }
+        case "image", "audio", "video", "document", "sticker":
+            guard let media = payload[type] as? [String: Any], (media["link"] as? String)?.hasPrefix("http") == true || media["id"] != nil else {
+                return Self.metaError(400, code: 100, message: "(#100) The parameter \(type)['link'] or \(type)['id'] is required.")
+            }
+            guard withinWindow(.whatsapp, recipient: to, length: 24 * 3600) else {
+                return Self.metaError(400, code: 131047, message: "Re-engagement message")
+            }
         default:
             return Self.metaError(400, code: 100, message: "(#100) Unsupported message type")
         }
@@ -69,8 +77,10 @@ extension ProviderSimulator {
             return Self.metaError(401, code: 190, message: "Invalid OAuth access token.")
         }
         let payload = request.json
+        let message = payload["message"] as? [String: Any] ?? [:]
+        let attachmentURL = ((message["attachment"] as? [String: Any])?["payload"] as? [String: Any])?["url"] as? String
         guard let recipient = (payload["recipient"] as? [String: Any])?["id"] as? String,
-              let text = (payload["message"] as? [String: Any])?["text"] as? String, !text.isEmpty else {
+              !(message["text"] as? String ?? "").isEmpty || attachmentURL?.hasPrefix("http") == true else {
             return Self.metaError(400, code: 100, message: "(#100) Param recipient[id] must be a valid ID string")
         }
         let type = payload["messaging_type"] as? String ?? "RESPONSE"

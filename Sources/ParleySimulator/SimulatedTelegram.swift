@@ -10,6 +10,8 @@ extension ProviderSimulator {
             return Self.json(401, ["ok": false, "error_code": 401, "description": "Unauthorized"])
         }
         let token = parts[0]
+        if let file = telegramFile(request, token: token, method: parts[1]) { return file }
+        if let media = telegramSendMedia(request, method: parts[1]) { return media }
         switch parts[1] {
         case "getMe":
             return Self.json(200, ["ok": true, "result": ["id": 7001, "is_bot": true, "first_name": "Parley Bot", "username": "parley_bot"]])

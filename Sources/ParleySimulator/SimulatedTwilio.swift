@@ -39,6 +39,8 @@ extension ProviderSimulator {
             return Self.json(200, ["sid": sid, "friendly_name": "Parley Simulated", "status": "active", "type": "Full"])
         case ("POST", 4) where segments[3] == "Messages.json":
             return twilioSend(Self.formFields(request.body), account: sid)
+        case ("GET", 7) where segments[5] == "Media":
+            return twilioMedia(request, accountSid: sid)
         default:
             return Self.twilioError(404, code: 20404, "The requested resource was not found")
         }
@@ -51,7 +53,8 @@ extension ProviderSimulator {
         guard from != nil || service != nil else {
             return Self.twilioError(400, code: 21603, "A 'From' or 'MessagingServiceSid' parameter is required to send a message.")
         }
-        guard let body = fields["Body"], !body.isEmpty else { return Self.twilioError(400, code: 21602, "Message body is required.") }
+        let body = fields["Body"] ?? ""
+        guard !body.isEmpty || fields["MediaUrl"]?.hasPrefix("http") == true else { return Self.twilioError(400, code: 21602, "Message body is required.") }
         if state.withLock({ $0.twilioUnsubscribed.contains(to) }) {
             return Self.twilioError(400, code: 21610, "Attempt to send to unsubscribed recipient")
         }

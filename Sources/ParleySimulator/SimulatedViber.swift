@@ -35,8 +35,7 @@ extension ProviderSimulator {
 
     private func viberSend(_ request: Recorded, token: String) -> Response {
         let payload = request.json
-        guard let receiver = payload["receiver"] as? String, !receiver.isEmpty, payload["type"] as? String == "text",
-              let text = payload["text"] as? String, !text.isEmpty,
+        guard let receiver = payload["receiver"] as? String, !receiver.isEmpty, Self.viberContentIsValid(payload),
               let sender = (payload["sender"] as? [String: Any])?["name"] as? String, !sender.isEmpty, sender.count <= 28 else {
             return Self.json(200, ["status": 3, "status_message": "badData"])
         }

@@ -19,6 +19,12 @@ extension ProviderSimulator {
             return wechatSend(request)
         case "/cgi-bin/user/info":
             return wechatProfile(request)
+        case "/cgi-bin/media/get", "/cgi-bin/media/upload":
+            let current = now()
+            guard let issued = state.withLock({ $0.wechatTokens[request.query["access_token"] ?? ""] }), issued.expiresAt > current else {
+                return Self.json(200, ["errcode": 40001, "errmsg": "invalid credential, access_token is invalid or not latest"])
+            }
+            return request.path == "/cgi-bin/media/get" ? wechatMediaGet(request) : wechatMediaUpload(request)
         default:
             return Self.json(404, ["errcode": 40066, "errmsg": "invalid url"])
         }
@@ -47,8 +53,7 @@ extension ProviderSimulator {
             return Self.json(200, ["errcode": 40001, "errmsg": "invalid credential, access_token is invalid or not latest"])
         }
         let payload = request.json
-        guard let openId = payload["touser"] as? String, !openId.isEmpty, payload["msgtype"] as? String == "text",
-              let content = (payload["text"] as? [String: Any])?["content"] as? String, !content.isEmpty else {
+        guard let openId = payload["touser"] as? String, !openId.isEmpty, wechatContentIsValid(payload) else {
             return Self.json(200, ["errcode": 47001, "errmsg": "data format error"])
         }
         let refusal: (Int, String)? = state.withLock { state in

@@ -31,10 +31,13 @@ public struct InboundMessage: Sendable {
     /// False for automatic messages (auto-replies): kept in the timeline, but they open no
     /// conversation and change no inbox row.
     public var opensConversation = true
+    /// Files the message named, downloaded later by the media worker.
+    public var media: [MediaSource] = []
 
     public init(channelId: Int64, externalId: String, aliasId: String? = nil, displayName: String?, phone: String? = nil,
                 providerMessageId: String, providerTimestamp: Date, text: String, contentKind: String = "text", content: String? = nil,
-                profile: ContactFields = ContactFields(), profileLookup: Bool = false) {
+                profile: ContactFields = ContactFields(), profileLookup: Bool = false, media: [MediaSource] = []) {
+        self.media = media
         self.channelId = channelId
         self.externalId = externalId
         self.aliasId = aliasId
@@ -124,6 +127,10 @@ public struct InboundRecorder: Sendable {
             guard let messageId = try inserted?.decode(column: "id", as: Int64.self) else {
                 // The same message was stored before (a replay, or a concurrent delivery that won).
                 throw DuplicateDelivery()
+            }
+            if !message.media.isEmpty {
+                try await AttachmentRepository.insertPending(on: db, workspaceId: workspaceId, messageId: messageId, channelId: message.channelId,
+                                                             media: message.media, at: now)
             }
             // The window opens at the newest inbound message: a late or replayed older one
             // never moves it back, and only the newest resets the outbound count.

@@ -18,6 +18,11 @@ public struct OutboundRequest: Sendable {
     public var content: OutboundContent
     /// Email: a subject for this message (nil: the thread's).
     public var subject: String? = nil
+    /// False for a workflow writing after a close (a CSAT question): the message joins the
+    /// closed conversation instead of reopening it.
+    public var reopens = true
+    /// Files uploaded by the sender to go with the message (its text becomes their caption).
+    public var attachmentIds: [Int64] = []
 
     public init(workspaceId: Int64, contactId: Int64, channelId: Int64, sender: SenderKind, senderUserId: Int64?, content: OutboundContent) {
         self.workspaceId = workspaceId
@@ -45,6 +50,8 @@ public enum OutboundError: Error, Equatable, Sendable {
     case templateParameters(expected: Int, given: Int)
     case emptyTemplateParameter(index: Int)
     case refused(Refusal)
+    /// An attachment that is not the sender's unsent upload, or that the channel cannot take.
+    case attachment(String)
 }
 
 /// Accepts outbound messages: applies the window policy to fresh thread state and counters,
@@ -139,16 +146,26 @@ public struct OutboundSender: Sendable {
             }
 
             // The conversation: reopen if closed, then assign per SPEC §4.
-            let opened = try await ConversationRepository.openIfNeeded(
-                on: db, workspaceId: request.workspaceId, contactId: request.contactId, channelId: request.channelId,
-                identityId: identityId, openedBy: request.senderUserId, at: now
-            )
+            let latest = request.reopens ? nil : try await db.raw("""
+                SELECT id FROM conversations WHERE contact_id = \(bind: request.contactId) AND is_latest = \(bind: true)
+                """).first()?.decode(column: "id", as: Int64.self)
+            var opened = (id: latest ?? 0, created: false)
+            if latest == nil {
+                opened = try await ConversationRepository.openIfNeeded(
+                    on: db, workspaceId: request.workspaceId, contactId: request.contactId, channelId: request.channelId,
+                    identityId: identityId, openedBy: request.senderUserId, at: now
+                )
+            }
             if let senderUserId = request.senderUserId, request.sender == .user,
                let open = try await ConversationRepository.find(on: db, id: opened.id), open.assigneeId == nil {
                 try await ConversationRepository.setAssignee(on: db, workspaceId: request.workspaceId, conversation: open,
                                                              assigneeId: senderUserId, actorUserId: senderUserId, at: now)
             }
 
+            let files = try await Self.checkedAttachments(on: db, request: request, channel: kind)
+            if !files.isEmpty {
+                instructions.attachments = files.map(\.attachment.id)
+            }
             let content = String(decoding: try JSONEncoder.store.encode(instructions), as: UTF8.self)
             let inserted = try await db.raw("""
                 INSERT INTO messages (workspace_id, contact_id, conversation_id, channel_id, identity_id, direction, sender_kind, sender_user_id,
@@ -158,7 +175,16 @@ public struct OutboundSender: Sendable {
                         \(bind: content), \(bind: status.rawValue), \(bind: failureReason), \(bind: now.epochMilliseconds), \(bind: now.epochMilliseconds))
                 RETURNING \(unsafeRaw: TimelineRepository.messageColumns)
                 """).first()
-            let message = try MessageRows.decode(try inserted.required("message"))
+            var message = try MessageRows.decode(try inserted.required("message"))
+            if !files.isEmpty {
+                try await AttachmentRepository.link(on: db, ids: files.map(\.attachment.id), messageId: message.id, workspaceId: request.workspaceId,
+                                                    userId: request.senderUserId, visitor: nil)
+                message.attachments = files.map { file in
+                    var attachment = file.attachment
+                    attachment.messageId = message.id
+                    return attachment
+                }
+            }
             if status == .pending {
                 try await db.raw("""
                     INSERT INTO outbox (workspace_id, message_id, channel_id, delivery, next_attempt_at, created_at)
@@ -172,7 +198,7 @@ public struct OutboundSender: Sendable {
             }
             try await db.raw("""
                 UPDATE conversations SET last_activity_at = \(bind: now.epochMilliseconds), last_message_id = \(bind: message.id),
-                    last_message_preview = \(bind: String(instructions.text.prefix(InboundRecorder.previewLength))), waiting_since = NULL,
+                    last_message_preview = \(bind: String(Self.preview(instructions.text, files: files).prefix(InboundRecorder.previewLength))), waiting_since = NULL,
                     channel_id = \(bind: request.channelId), identity_id = \(bind: identityId)
                 WHERE id = \(bind: opened.id)
                 """).run()
@@ -181,6 +207,42 @@ public struct OutboundSender: Sendable {
             let conversation = try await ConversationRepository.find(on: db, id: opened.id).required("conversation")
             return OutboundResult(message: message, conversation: conversation, plan: plan)
         }
+    }
+
+    /// The request's uploads, each the sender's own and unsent, and each a kind and size the channel takes.
+    static func checkedAttachments(on db: any SQLDatabase, request: OutboundRequest, channel: ChannelKind) async throws -> [StoredAttachment] {
+        guard !request.attachmentIds.isEmpty else { return [] }
+        if case .template = request.content { throw OutboundError.attachment("a template message cannot carry an attachment") }
+        guard request.attachmentIds.count == 1 else { throw OutboundError.attachment("send one attachment per message") }
+        var files: [StoredAttachment] = []
+        for id in request.attachmentIds {
+            guard let file = try await db.raw("SELECT \(unsafeRaw: AttachmentRepository.columns) FROM attachments WHERE id = \(bind: id) AND workspace_id = \(bind: request.workspaceId)")
+                    .first().map(AttachmentRepository.decode),
+                  file.attachment.messageId == nil, file.attachment.status == .stored, request.senderUserId != nil, file.uploadedBy == request.senderUserId else {
+                throw OutboundError.attachment("attachment \(id) is not an unsent upload of yours")
+            }
+            if let why = AttachmentLimits.outboundRefusal(channel: channel, kind: file.attachment.kind, size: file.attachment.size ?? 0) {
+                throw OutboundError.attachment(why)
+            }
+            if !AttachmentLimits.takesCaption(channel: channel, kind: file.attachment.kind), !Self.text(of: request.content).isEmpty {
+                throw OutboundError.attachment("\(channel.rawValue) sends a \(file.attachment.kind.rawValue) without text: send the text as its own message")
+            }
+            files.append(file)
+        }
+        return files
+    }
+
+    static func text(of content: OutboundContent) -> String {
+        switch content {
+        case .text(let text), .tagged(let text, _): return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        case .template: return ""
+        }
+    }
+
+    /// The inbox row's preview: the text, or the file's kind when it came alone.
+    static func preview(_ text: String, files: [StoredAttachment]) -> String {
+        guard text.isEmpty, let first = files.first else { return text }
+        return "[\(first.attachment.kind.rawValue)] \(first.attachment.fileName)"
     }
 
     /// The composer's view of a contact on a channel, from the same thread state and counters.

@@ -75,7 +75,7 @@ public struct TimelineRepository: Sendable {
             }
             messageSQL = "\(messageSQL) ORDER BY created_at DESC, id DESC LIMIT \(bind: limit)"
             activitySQL = "\(activitySQL) ORDER BY a.created_at DESC, a.id DESC LIMIT \(bind: limit)"
-            let messages = try await db.raw(messageSQL).all().map { TimelineEntry.message(try MessageRows.decode($0)) }
+            let messages = try await MessageRows.withAttachments(on: db, try await db.raw(messageSQL).all().map(MessageRows.decode)).map(TimelineEntry.message)
             let activities = try await db.raw(activitySQL).all().map { row in
                 TimelineEntry.activity(Activity(
                     id: try row.decode(column: "id", as: Int64.self),
@@ -123,7 +123,18 @@ enum MessageRows {
         )
     }
 
-    /// The `content` column's facts, when it holds a flat JSON object of strings (inbound content).
+    /// The messages with their attachments (one query for all of them).
+    static func withAttachments(on db: any SQLDatabase, _ messages: [Message]) async throws -> [Message] {
+        let byMessage = try await AttachmentRepository.forMessages(on: db, ids: messages.map(\.id))
+        guard !byMessage.isEmpty else { return messages }
+        return messages.map { message in
+            var copy = message
+            copy.attachments = byMessage[message.id]?.map(\.attachment)
+            return copy
+        }
+    }
+
+        /// The `content` column's facts, when it holds a flat JSON object of strings (inbound content).
     static func details(_ row: any SQLRow) throws -> [String: String]? {
         guard let json = try row.decode(column: "content", as: String?.self) else { return nil }
         return try? JSONDecoder().decode([String: String].self, from: Data(json.utf8))
@@ -139,7 +150,8 @@ extension TimelineRepository {
                 SELECT \(unsafeRaw: Self.messageColumns) FROM messages
                 WHERE workspace_id = \(bind: workspaceId) AND id IN (\(SQLList(ids.map { SQLBind($0) })))
                 """).all()
-            return Dictionary(try rows.map(MessageRows.decode).map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+            let messages = try await MessageRows.withAttachments(on: db, try rows.map(MessageRows.decode))
+            return Dictionary(messages.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         }
     }
 }

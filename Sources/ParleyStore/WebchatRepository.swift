@@ -128,11 +128,11 @@ public struct WebchatRepository: Sendable {
     /// The visitor's messages on this channel, newest first, before `beforeId`.
     public func history(identityId: Int64, beforeId: Int64?, limit: Int) async throws -> [Message] {
         try await database.read { db in
-            try await db.raw("""
+            try await MessageRows.withAttachments(on: db, try await db.raw("""
                 SELECT \(unsafeRaw: TimelineRepository.messageColumns) FROM messages
                 WHERE identity_id = \(bind: identityId) AND id < \(bind: beforeId ?? Int64.max)
                 ORDER BY id DESC LIMIT \(bind: limit)
-                """).all().map(MessageRows.decode)
+                """).all().map(MessageRows.decode))
         }
     }
 

@@ -33,7 +33,8 @@ struct Demo: AsyncParsableCommand {
         var configuration = ServerConfiguration(host: host, port: port, bcryptCost: 10)
         // The demo's providers are simulated on loopback.
         configuration.allowPrivateTargets = true
-        let services = Services(configuration: configuration, database: database, logger: logger)
+        let blobs = try BlobStores.make(storageURL: nil, databaseURL: url, environment: [:])
+        let services = Services(configuration: configuration, database: database, blobs: blobs, logger: logger)
         let seeded = try await DemoWorkspace(services: services, simulator: simulator, simulatorURL: simulatorURL).create()
         let shop = DemoShop(port: shopPort, parleyURL: services.configuration.publicURL,
                             channel: try await DemoShop.createChannel(services: services, workspaceId: seeded.workspaceId, shopPort: shopPort))

@@ -66,6 +66,10 @@ struct Serve: AsyncParsableCommand {
         }
 
         try applyOperationsOptions(to: &configuration)
+        if let raw = Environment.value("PARLEY_WORKSPACE_STORAGE_MB") {
+            guard let megabytes = Int64(raw), megabytes > 0 else { throw ValidationError("PARLEY_WORKSPACE_STORAGE_MB must be a positive number") }
+            configuration.workspaceStorageQuota = megabytes << 20
+        }
 
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
@@ -73,7 +77,10 @@ struct Serve: AsyncParsableCommand {
         let db = try await DatabaseFactory.open(url: database.resolvedDatabaseURL, logger: logger)
         do {
             try await Migrator(database: db, logger: logger).migrate()
-            let services = Services(configuration: configuration, database: db, metrics: registry, logger: logger)
+            let blobs = try BlobStores.make(storageURL: Environment.value("PARLEY_STORAGE_URL"), databaseURL: database.resolvedDatabaseURL,
+                                            environment: ProcessInfo.processInfo.environment)
+            logger.info("attachments stored", metadata: ["store": "\(blobs.summary)"])
+            let services = Services(configuration: configuration, database: db, metrics: registry, blobs: blobs, logger: logger)
             if let first = try await Bootstrap.ensureWorkspace(
                 services: services, email: Environment.value("PARLEY_OWNER_EMAIL"), password: Environment.value("PARLEY_OWNER_PASSWORD")
             ), first.password != nil {

@@ -96,8 +96,9 @@ public struct EmailAdapter: ChannelAdapter {
         let subject = delivery.instructions.subject
             ?? delivery.thread["subject"].map(OutgoingEmail.replySubject).flatMap { $0.isEmpty ? nil : $0 }
             ?? "Message from \(settings.from.name ?? settings.from.address)"
-        let email = OutgoingEmail(from: settings.from, to: recipient, subject: subject, text: delivery.instructions.text, messageId: id,
+        var email = OutgoingEmail(from: settings.from, to: recipient, subject: subject, text: delivery.instructions.text, messageId: id,
                                   inReplyTo: replyTo, references: references)
+        email.attachments = delivery.attachment.map { [$0] } ?? []
         do {
             try await settings.smtp.send(email.rendered(), from: settings.from.address, to: [recipient.address])
             return .sent(providerMessageId: id)

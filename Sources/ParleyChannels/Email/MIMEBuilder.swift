@@ -1,4 +1,5 @@
 import Foundation
+import ParleyCore
 
 /// Writes the emails Parley sends: UTF-8 text with an HTML alternative, RFC 2047 headers, our
 /// own Message-ID, and In-Reply-To / References so the reply threads in the customer's client.
@@ -12,6 +13,8 @@ public struct OutgoingEmail: Sendable {
     public var inReplyTo: String?
     public var references: [String]
     public var date: Date
+    /// Files sent with the message, as base64 parts of a multipart/mixed body.
+    public var attachments: [OutboundFile] = []
 
     public init(from: EmailAddress, to: EmailAddress, subject: String, text: String, messageId: String,
                 inReplyTo: String? = nil, references: [String] = [], date: Date = Date()) {
@@ -44,8 +47,12 @@ public struct OutgoingEmail: Sendable {
         ]
         if let inReplyTo { lines.append("In-Reply-To: <\(inReplyTo)>") }
         if !references.isEmpty { lines.append("References: " + references.suffix(20).map { "<\($0)>" }.joined(separator: "\r\n ")) }
+        lines.append("MIME-Version: 1.0")
+        let mixed = boundary + "-mixed"
+        if !attachments.isEmpty {
+            lines += ["Content-Type: multipart/mixed; boundary=\"\(mixed)\"", "", "--\(mixed)"]
+        }
         lines += [
-            "MIME-Version: 1.0",
             "Content-Type: multipart/alternative; boundary=\"\(boundary)\"",
             "",
             "--\(boundary)",
@@ -59,8 +66,27 @@ public struct OutgoingEmail: Sendable {
             "",
             Self.quotedPrintable(html),
             "--\(boundary)--",
-            "",
         ]
+        for file in attachments {
+            let name = Self.encodeHeader(file.fileName).replacingOccurrences(of: "\"", with: "'")
+            lines += [
+                "--\(mixed)",
+                "Content-Type: \(file.contentType); name=\"\(name)\"",
+                "Content-Transfer-Encoding: base64",
+                "Content-Disposition: \(file.kind.rendersInline ? "inline" : "attachment"); filename=\"\(name)\"",
+                "",
+            ]
+            // RFC 2045: base64 lines of at most 76 characters.
+            let encoded = Data(file.bytes).base64EncodedString()
+            var index = encoded.startIndex
+            while index < encoded.endIndex {
+                let end = encoded.index(index, offsetBy: 76, limitedBy: encoded.endIndex) ?? encoded.endIndex
+                lines.append(String(encoded[index..<end]))
+                index = end
+            }
+        }
+        if !attachments.isEmpty { lines.append("--\(mixed)--") }
+        lines.append("")
         return Array(lines.joined(separator: "\r\n").utf8)
     }
 

@@ -48,7 +48,14 @@ public struct LineAdapter: ChannelAdapter {
         }
         let headers = [("Authorization", "Bearer \(token)"),
                        ("X-Line-Retry-Key", Self.retryKey(delivery.idempotencyKey, channel: channel))]
-        let payload: [String: Any] = ["to": delivery.externalId, "messages": [["type": "text", "text": delivery.instructions.text]]]
+        var payload: [String: Any] = ["to": delivery.externalId, "messages": [["type": "text", "text": delivery.instructions.text]]]
+        if let file = delivery.attachment {
+            // LINE fetches images itself, and only over HTTPS.
+            guard file.url.hasPrefix("https://") else {
+                return .failed(reason: .misconfigured, code: "public_url", text: "LINE fetches images only over HTTPS: Parley's public URL must be https")
+            }
+            payload["messages"] = [["type": "image", "originalContentUrl": file.url, "previewImageUrl": file.url]]
+        }
         let response: ProviderHTTP.Response
         do {
             response = try await http.json(.POST, "\(channel.baseURL(default: Self.defaultBase))/v2/bot/message/push", headers: headers, object: payload)

@@ -33,10 +33,15 @@ enum LineInbound {
             return .other("sticker", caption: keywords.isEmpty ? nil : "[sticker] \(keywords)",
                           details: ["packageId": LineAdapter.string(message["packageId"]) ?? "", "stickerId": LineAdapter.string(message["stickerId"]) ?? ""])
         case "file":
-            return .other("file", caption: (message["fileName"] as? String).map { "[file] \($0)" }, details: ["messageId": LineAdapter.string(message["id"]) ?? ""])
+            let id = LineAdapter.string(message["id"]) ?? ""
+            return .other("file", caption: (message["fileName"] as? String).map { "[file] \($0)" }, details: ["messageId": id])
+                .with(media: MediaSource(kind: .document, reference: id, fileName: message["fileName"] as? String))
         default:
-            // image, video, audio: the content is fetched from LINE by message id.
-            return .other(type, details: ["messageId": LineAdapter.string(message["id"]) ?? ""])
+            // image, video, audio: the content is fetched from LINE by message id (when LINE
+            // holds it: `contentProvider.type` "external" names someone else's URL instead).
+            let id = LineAdapter.string(message["id"]) ?? ""
+            let kind: AttachmentKind? = ["image": .image, "video": .video, "audio": .audio][type]
+            return .other(type, details: ["messageId": id]).with(media: kind.map { MediaSource(kind: $0, reference: id) })
         }
     }
 }

@@ -42,6 +42,10 @@ public struct MessengerAdapter: ChannelAdapter {
             "messaging_type": (delivery.instructions.messagingType ?? .response).rawValue,
             "message": ["text": delivery.instructions.text],
         ]
+        if let file = delivery.attachment {
+            let type = file.kind == .document ? "file" : file.kind == .sticker ? "image" : file.kind.rawValue
+            payload["message"] = ["attachment": ["type": type, "payload": ["url": file.url, "is_reusable": false]]]
+        }
         if let tag = delivery.instructions.tag, delivery.instructions.messagingType == .messageTag {
             payload["tag"] = tag.rawValue
         }

@@ -89,7 +89,17 @@ enum MessengerInbound {
             // image (Messenger sends stickers as images with a sticker_id), video, audio, file,
             // story_mention, ig_reel, reel…
             let kind = payload["sticker_id"] != nil ? "sticker" : type
-            return .other(kind, caption: caption, details: ["url": payload["url"] as? String ?? ""])
+            let media: AttachmentKind? = switch kind {
+            case "image": .image
+            case "sticker": .sticker
+            case "audio": .audio
+            case "video", "ig_reel", "reel": .video
+            case "file": .document
+            default: nil
+            }
+            let url = payload["url"] as? String ?? ""
+            return .other(kind, caption: caption, details: ["url": url])
+                .with(media: media.map { MediaSource(kind: $0, reference: url, fileName: payload["name"] as? String) })
         }
     }
 }

@@ -65,6 +65,14 @@ public struct WhatsAppAdapter: ChannelAdapter {
             }
             payload["type"] = "template"
             payload["template"] = body
+        } else if let file = delivery.attachment {
+            // WhatsApp fetches the file from the signed link; documents keep their name.
+            let type = file.kind == .sticker ? "image" : file.kind.rawValue
+            var media: [String: Any] = ["link": file.url]
+            if !delivery.instructions.text.isEmpty && file.kind != .audio { media["caption"] = delivery.instructions.text }
+            if file.kind == .document { media["filename"] = file.fileName }
+            payload["type"] = type
+            payload[type] = media
         } else {
             payload["type"] = "text"
             payload["text"] = ["preview_url": false, "body": delivery.instructions.text]

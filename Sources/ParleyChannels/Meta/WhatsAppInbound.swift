@@ -56,6 +56,8 @@ enum WhatsAppInbound {
             let caption = (body["caption"] as? String).flatMap { $0.isEmpty ? nil : $0 } ?? filename.map { "[\(type)] \($0)" }
             result = .other(type, caption: caption, details: ["mediaId": body["id"] as? String ?? "", "mimeType": body["mime_type"] as? String ?? "",
                                                                  "filename": filename ?? ""])
+                .with(media: MediaSource(kind: Self.attachmentKind(type), reference: body["id"] as? String ?? "", fileName: filename,
+                                         contentType: body["mime_type"] as? String))
         case "order":
             let items = body["product_items"] as? [[String: Any]] ?? []
             let note = (body["text"] as? String).flatMap { $0.isEmpty ? nil : $0 }
@@ -74,6 +76,16 @@ enum WhatsAppInbound {
             result.details["referral"] = headline
         }
         return result
+    }
+
+    static func attachmentKind(_ type: String) -> AttachmentKind {
+        switch type {
+        case "image": return .image
+        case "sticker": return .sticker
+        case "audio", "voice": return .audio
+        case "video": return .video
+        default: return .document
+        }
     }
 
     /// Replies to interactive messages: a reply button, a list row, or a Flow's answer.

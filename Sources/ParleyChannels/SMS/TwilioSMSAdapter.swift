@@ -55,9 +55,13 @@ public struct TwilioSMSAdapter: ChannelAdapter {
             details["mediaType\(index)"] = fields["MediaContentType\(index)"]
         }
         // An MMS: its text is the caption; the kind says how many pictures or files came with it.
-        let content = media > 0
+        var content = media > 0
             ? InboundContent(kind: "media", text: body.isEmpty ? "[\(media == 1 ? "attachment" : "\(media) attachments")]" : body, details: details)
             : .text(body)
+        for index in 0..<min(media, 10) {
+            let type = fields["MediaContentType\(index)"] ?? ""
+            content = content.with(media: MediaSource(kind: AttachmentKind.of(contentType: type), reference: fields["MediaUrl\(index)"] ?? "", contentType: type))
+        }
         // Twilio's inbound webhook carries no timestamp; the moment it arrives is the closest we have.
         return [.message(InboundMessageEvent(externalId: from, displayName: nil, phone: e164(from), providerMessageId: sid,
                                              timestamp: Date(), content: content))]
@@ -103,7 +107,9 @@ public struct TwilioSMSAdapter: ChannelAdapter {
         guard let sender = Self.sender(channel) else {
             return .failed(reason: .misconfigured, code: "credentials", text: "the channel has neither 'from' nor 'messagingServiceSid'")
         }
-        let form = Self.formEncode([("To", delivery.externalId), sender, ("Body", delivery.instructions.text), ("StatusCallback", channel.webhookURL)])
+        var fields = [("To", delivery.externalId), sender, ("Body", delivery.instructions.text), ("StatusCallback", channel.webhookURL)]
+        if let file = delivery.attachment { fields.append(("MediaUrl", file.url)) }
+        let form = Self.formEncode(fields)
         let url = "\(channel.baseURL(default: Self.defaultBase))/2010-04-01/Accounts/\(Self.pathSegment(sid))/Messages.json"
         let response: ProviderHTTP.Response
         do {

@@ -23,13 +23,24 @@ public struct TelegramAdapter: ChannelAdapter {
     }
 
     public func send(_ delivery: OutboundDelivery, channel: ChannelConfig, http: ProviderHTTP) async -> ProviderResult {
-        let url: String
-        do { url = try "\(channel.baseURL(default: Self.defaultBase))/bot\(channel.credential("botToken"))/sendMessage" } catch {
+        let base: String
+        do { base = try "\(channel.baseURL(default: Self.defaultBase))/bot\(channel.credential("botToken"))" } catch {
             return .failed(reason: .misconfigured, code: "credentials", text: String(describing: error))
         }
         let response: ProviderHTTP.Response
         do {
-            response = try await http.json(.POST, url, object: ["chat_id": delivery.externalId, "text": delivery.instructions.text])
+            if let file = delivery.attachment {
+                // Files are uploaded (multipart), so the bot needs no public URL of Parley's.
+                let (method, field) = Self.mediaMethod(file.kind)
+                var form = MultipartForm()
+                form.field("chat_id", delivery.externalId)
+                if !delivery.instructions.text.isEmpty { form.field("caption", delivery.instructions.text) }
+                form.file(field, fileName: file.fileName, contentType: file.contentType, bytes: file.bytes)
+                let (body, type) = form.encoded()
+                response = try await http.send(.POST, "\(base)/\(method)", headers: [("Content-Type", type)], body: body)
+            } else {
+                response = try await http.json(.POST, "\(base)/sendMessage", object: ["chat_id": delivery.externalId, "text": delivery.instructions.text])
+            }
         } catch {
             return ProviderHTTP.transient(error)
         }
@@ -49,6 +60,16 @@ public struct TelegramAdapter: ChannelAdapter {
         case "401", "404": return .failed(reason: .authenticationFailed, code: code, text: description)
         case "400" where description.contains("chat not found"): return .failed(reason: .invalidRecipient, code: code, text: description)
         default: return .failed(reason: .providerError, code: code, text: description)
+        }
+    }
+
+    /// The Bot API method and its file field for a kind of file.
+    static func mediaMethod(_ kind: AttachmentKind) -> (String, String) {
+        switch kind {
+        case .image: return ("sendPhoto", "photo")
+        case .audio: return ("sendAudio", "audio")
+        case .video: return ("sendVideo", "video")
+        case .document, .sticker: return ("sendDocument", "document")
         }
     }
 

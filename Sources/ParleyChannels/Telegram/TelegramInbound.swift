@@ -38,6 +38,7 @@ enum TelegramInbound {
         }
         if let sticker = message["sticker"] as? [String: Any] {
             return .other("sticker", caption: (sticker["emoji"] as? String).map { "[sticker] \($0)" }, details: ["fileId": sticker["file_id"] as? String ?? ""])
+                .with(media: MediaSource(kind: .sticker, reference: sticker["file_id"] as? String ?? ""))
         }
         if let poll = message["poll"] as? [String: Any] {
             let options = (poll["options"] as? [[String: Any]] ?? []).compactMap { $0["text"] as? String }
@@ -49,7 +50,14 @@ enum TelegramInbound {
         for kind in ["photo", "video", "animation", "document", "audio", "voice", "video_note"] where message[kind] != nil {
             let file = (message[kind] as? [[String: Any]])?.last ?? message[kind] as? [String: Any] ?? [:]
             let name = file["file_name"] as? String
+            let media: AttachmentKind = switch kind {
+            case "photo": .image
+            case "audio", "voice": .audio
+            case "video", "animation", "video_note": .video
+            default: .document
+            }
             return .other(kind, caption: caption ?? name.map { "[\(kind)] \($0)" }, details: ["fileId": file["file_id"] as? String ?? ""])
+                .with(media: MediaSource(kind: media, reference: file["file_id"] as? String ?? "", fileName: name, contentType: file["mime_type"] as? String))
         }
         return .other("message", caption: caption)
     }

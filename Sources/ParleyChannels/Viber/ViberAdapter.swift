@@ -60,13 +60,30 @@ public struct ViberAdapter: ChannelAdapter {
         do { token = try channel.credential("authToken") } catch {
             return .failed(reason: .misconfigured, code: "credentials", text: String(describing: error))
         }
-        let payload: [String: Any] = [
+        var payload: [String: Any] = [
             "receiver": delivery.externalId,
             "min_api_version": 1,
             "sender": ["name": Self.senderName(channel)],
             "type": "text",
             "text": delivery.instructions.text,
         ]
+        if let file = delivery.attachment {
+            // Viber fetches the file from the signed link; a picture's text is its description.
+            payload["media"] = file.url
+            switch file.kind {
+            case .image, .sticker:
+                payload["type"] = "picture"
+            case .video:
+                payload["type"] = "video"
+                payload["size"] = file.bytes.count
+                payload["text"] = nil
+            case .document, .audio:
+                payload["type"] = "file"
+                payload["size"] = file.bytes.count
+                payload["file_name"] = file.fileName
+                payload["text"] = nil
+            }
+        }
         let response: ProviderHTTP.Response
         do {
             response = try await http.json(.POST, "\(channel.baseURL(default: Self.defaultBase))/pa/send_message",

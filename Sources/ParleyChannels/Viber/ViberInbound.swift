@@ -24,7 +24,10 @@ enum ViberInbound {
         default:
             // picture, video, file: a caption, else the file's name.
             let name = (message["file_name"] as? String).map { "[\(type)] \($0)" }
-            return .other(type, caption: text ?? name, details: ["url": message["media"] as? String ?? ""])
+            let kind: AttachmentKind? = ["picture": .image, "video": .video, "file": .document][type]
+            let url = message["media"] as? String ?? ""
+            return .other(type, caption: text ?? name, details: ["url": url])
+                .with(media: kind.map { MediaSource(kind: $0, reference: url, fileName: message["file_name"] as? String) })
         }
     }
 }

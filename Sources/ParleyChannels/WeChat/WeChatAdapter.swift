@@ -76,7 +76,7 @@ public struct WeChatAdapter: ChannelAdapter {
         do { key = try Self.key(channel) } catch {
             return .failed(reason: .misconfigured, code: "credentials", text: String(describing: error))
         }
-        let payload: [String: Any] = ["touser": delivery.externalId, "msgtype": "text", "text": ["content": delivery.instructions.text]]
+        var payload: [String: Any] = ["touser": delivery.externalId, "msgtype": "text", "text": ["content": delivery.instructions.text]]
         // A refused token is replaced and the message sent once more: WeChat delivered nothing,
         // so the resend cannot duplicate it.
         for attempt in 1...2 {
@@ -84,6 +84,20 @@ public struct WeChatAdapter: ChannelAdapter {
             switch await tokens.token(for: key, fetch: { await Self.fetchToken(key, http: http) }) {
             case .success(let fresh): token = fresh
             case .failure(let unavailable): return unavailable.result
+            }
+            if let file = delivery.attachment {
+                // WeChat sends files by a media id it issued: the file is uploaded first.
+                switch await upload(file, base: key.base, token: token, http: http) {
+                case .success(let mediaId):
+                    let type = Self.mediaType(file.kind)
+                    payload = ["touser": delivery.externalId, "msgtype": type, type: ["media_id": mediaId]]
+                case .failure(let refused):
+                    if case .failed(_, let code, _) = refused.result, let number = Int(code), Self.staleTokenCodes.contains(number), attempt == 1 {
+                        await tokens.invalidate(key, token: token)
+                        continue
+                    }
+                    return refused.result
+                }
             }
             let response: ProviderHTTP.Response
             do {
@@ -341,5 +355,36 @@ enum WeChatXML {
         func bad(_ why: String) -> ChannelError {
             .badPayload("malformed XML: \(why)")
         }
+    }
+}
+
+/// Outbound files: uploaded as temporary media for a media id, then sent by it.
+extension WeChatAdapter {
+    struct UploadRefused: Error {
+        let result: ProviderResult
+    }
+
+    static func mediaType(_ kind: AttachmentKind) -> String {
+        switch kind {
+        case .audio: return "voice"
+        case .video: return "video"
+        default: return "image"
+        }
+    }
+
+    func upload(_ file: OutboundFile, base: String, token: String, http: ProviderHTTP) async -> Result<String, UploadRefused> {
+        var form = MultipartForm()
+        form.file("media", fileName: file.fileName, contentType: file.contentType, bytes: file.bytes)
+        let (body, type) = form.encoded()
+        let url = "\(base)/cgi-bin/media/upload?access_token=\(Self.encoded(token))&type=\(Self.mediaType(file.kind))"
+        let response: ProviderHTTP.Response
+        do { response = try await http.send(.POST, url, headers: [("Content-Type", type)], body: body) } catch {
+            return .failure(UploadRefused(result: ProviderHTTP.transient(error)))
+        }
+        if let transient = ProviderHTTP.transient(response) { return .failure(UploadRefused(result: transient)) }
+        let json = response.json ?? [:]
+        if let mediaId = json["media_id"] as? String, !mediaId.isEmpty { return .success(mediaId) }
+        let code = (json["errcode"] as? NSNumber)?.intValue ?? response.status
+        return .failure(UploadRefused(result: Self.result(code, json["errmsg"] as? String ?? "the upload was refused")))
     }
 }

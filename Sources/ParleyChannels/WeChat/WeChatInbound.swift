@@ -18,9 +18,12 @@ enum WeChatInbound {
         case "voice":
             // With speech recognition turned on WeChat sends what was said.
             return .other("voice", caption: field("Recognition").map { "[voice] \($0)" }, details: ["mediaId": field("MediaId") ?? ""])
+                .with(media: MediaSource(kind: .audio, reference: field("MediaId") ?? "", contentType: field("Format").map { "audio/\($0)" }))
         default:
-            // image, video, shortvideo, file…
+            // image, video, shortvideo, file…: fetched by media id within WeChat's 3 days.
+            let kind: AttachmentKind? = ["image": .image, "video": .video, "shortvideo": .video][type]
             return .other(type, details: ["mediaId": field("MediaId") ?? "", "url": field("PicUrl") ?? ""])
+                .with(media: kind.map { MediaSource(kind: $0, reference: field("MediaId") ?? "") })
         }
     }
 }
