@@ -48,10 +48,13 @@ public struct ContactRepository: Sendable {
     public func update(id: Int64, workspaceId: Int64, fields: ContactFields, actorUserId: Int64?, at now: Date) async throws -> Contact? {
         let forUpdate = database.facts.forUpdate
         return try await database.transaction { db in
-            guard try await Self.apply(on: db, id: id, workspaceId: workspaceId, fields: fields, forUpdate: forUpdate, at: now) else { return nil }
+            let before = try await Self.load(on: db, ids: [id], workspaceId: workspaceId).first
+            guard try await Self.apply(on: db, id: id, workspaceId: workspaceId, fields: fields, forUpdate: forUpdate, at: now),
+                  let before, let after = try await Self.load(on: db, ids: [id], workspaceId: workspaceId).first else { return nil }
+            // The event says what changed: workflows start on tag and field changes.
             try await EventLog.append(on: db, workspaceId: workspaceId, type: .contactUpdated, subjectId: id, actorUserId: actorUserId,
-                                      payload: ["contactId": id], at: now)
-            return try await Self.load(on: db, ids: [id], workspaceId: workspaceId).first
+                                      payload: ContactChangePayload.between(before, after), at: now)
+            return after
         }
     }
 
