@@ -40,31 +40,31 @@ struct WebhookSubscriptionsController {
     }
 
     func register(_ api: APIRoutes) {
-        api.add(.get, "/api/v1/webhook-subscriptions", RouteDoc(summary: "Outgoing webhook subscriptions (owners and managers)", tag: "webhooks",
+        api.authenticated(.get, "/api/v1/webhook-subscriptions", RouteDoc(summary: "Outgoing webhook subscriptions (owners and managers)", tag: "webhooks",
                                                                 response: "WebhookSubscriptionPage", errors: [403]), handler: list)
-        api.add(.post, "/api/v1/webhook-subscriptions", RouteDoc(summary: "Subscribe a URL to event kinds; the signing secret is returned once",
+        api.authenticated(.post, "/api/v1/webhook-subscriptions", RouteDoc(summary: "Subscribe a URL to event kinds; the signing secret is returned once",
                                                                  tag: "webhooks", body: "CreateWebhookSubscription", response: "WebhookSubscription",
                                                                  status: 201, errors: [403]), handler: create)
-        api.add(.delete, "/api/v1/webhook-subscriptions/{id}", RouteDoc(summary: "Delete a subscription and its deliveries", tag: "webhooks",
+        api.authenticated(.delete, "/api/v1/webhook-subscriptions/{id}", RouteDoc(summary: "Delete a subscription and its deliveries", tag: "webhooks",
                                                                         status: 204, errors: [403, 404]), handler: delete)
-        api.add(.get, "/api/v1/webhook-subscriptions/{id}/deliveries", RouteDoc(
+        api.authenticated(.get, "/api/v1/webhook-subscriptions/{id}/deliveries", RouteDoc(
             summary: "A subscription's deliveries with attempts and response codes, newest first", tag: "webhooks", response: "WebhookDeliveryPage",
             query: [QueryParameter("cursor", Schema.string, "from nextCursor"), QueryParameter("limit", Schema.integer, "1 to 200, default 50")],
             errors: [403, 404]), handler: deliveries)
-        api.add(.post, "/api/v1/webhook-deliveries/{id}/replay", RouteDoc(summary: "Send a delivery again now", tag: "webhooks",
+        api.authenticated(.post, "/api/v1/webhook-deliveries/{id}/replay", RouteDoc(summary: "Send a delivery again now", tag: "webhooks",
                                                                           response: "WebhookDelivery", errors: [403, 404]), handler: replay)
     }
 
     /// The event kinds a subscription may name (`*` for all).
     static var eventKinds: [String] { EventType.allCases.map(\.rawValue) }
 
-    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<SubscriptionResponse>> {
+    @Sendable func list(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<Page<SubscriptionResponse>> {
         let identity = try context.requireAdministrator()
         let rows = try await repository.list(workspaceId: identity.user.workspaceId)
         return JSONResponse(Page(items: rows.map { present($0, secret: nil) }, nextCursor: nil))
     }
 
-    @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<SubscriptionResponse> {
+    @Sendable func create(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<SubscriptionResponse> {
         let identity = try context.requireAdministrator()
         let body = try await RequestDecoding.decode(CreateRequest.self, from: request, context: context)
         try await WorkflowInput.checkTarget(body.url, services: services, field: "url")
@@ -81,7 +81,7 @@ struct WebhookSubscriptionsController {
         return JSONResponse(present(created, secret: secret), status: .created)
     }
 
-    @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
+    @Sendable func delete(_ request: Request, context: AuthenticatedContext) async throws -> Response {
         let identity = try context.requireAdministrator()
         guard try await repository.delete(id: try context.id("id", what: "subscription"), workspaceId: identity.user.workspaceId) else {
             throw APIError.notFound("subscription")
@@ -89,7 +89,7 @@ struct WebhookSubscriptionsController {
         return Response(status: .noContent)
     }
 
-    @Sendable func deliveries(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<DeliveryResponse>> {
+    @Sendable func deliveries(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<Page<DeliveryResponse>> {
         let identity = try context.requireAdministrator()
         let id = try context.id("id", what: "subscription")
         guard try await repository.find(id: id, workspaceId: identity.user.workspaceId) != nil else { throw APIError.notFound("subscription") }
@@ -99,7 +99,7 @@ struct WebhookSubscriptionsController {
         return JSONResponse(Page(rows: rows, limit: limit, item: present, cursor: { [$0.id] }))
     }
 
-    @Sendable func replay(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<DeliveryResponse> {
+    @Sendable func replay(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<DeliveryResponse> {
         let identity = try context.requireAdministrator()
         guard let delivery = try await repository.replay(id: try context.id("id", what: "delivery"), workspaceId: identity.user.workspaceId,
                                                          at: services.clock.now()) else { throw APIError.notFound("delivery") }

@@ -65,42 +65,42 @@ struct WorkflowsController {
 
     func register(_ api: APIRoutes) {
         let page = [QueryParameter("cursor", Schema.string, "from nextCursor"), QueryParameter("limit", Schema.integer, "1 to 200, default 50")]
-        api.add(.get, "/api/v1/workflows", RouteDoc(summary: "Workflows of the workspace", tag: "workflows", response: "WorkflowPage", query: page), handler: list)
-        api.add(.post, "/api/v1/workflows", RouteDoc(summary: "Create a workflow (owners and managers)", tag: "workflows", body: "WorkflowInput",
+        api.authenticated(.get, "/api/v1/workflows", RouteDoc(summary: "Workflows of the workspace", tag: "workflows", response: "WorkflowPage", query: page), handler: list)
+        api.authenticated(.post, "/api/v1/workflows", RouteDoc(summary: "Create a workflow (owners and managers)", tag: "workflows", body: "WorkflowInput",
                                                      response: "Workflow", status: 201, errors: [403]), handler: create)
-        api.add(.get, "/api/v1/workflow-templates", RouteDoc(summary: "The ready-made workflows", tag: "workflows", response: "WorkflowTemplatePage"),
+        api.authenticated(.get, "/api/v1/workflow-templates", RouteDoc(summary: "The ready-made workflows", tag: "workflows", response: "WorkflowTemplatePage"),
                 handler: templates)
-        api.add(.post, "/api/v1/workflows/from-template", RouteDoc(summary: "Create a workflow from a template in one call", tag: "workflows",
+        api.authenticated(.post, "/api/v1/workflows/from-template", RouteDoc(summary: "Create a workflow from a template in one call", tag: "workflows",
                                                                    body: "WorkflowFromTemplate", response: "Workflow", status: 201, errors: [403]),
                 handler: fromTemplate)
-        api.add(.get, "/api/v1/workflows/{id}", RouteDoc(summary: "One workflow", tag: "workflows", response: "Workflow", errors: [404]), handler: get)
-        api.add(.patch, "/api/v1/workflows/{id}", RouteDoc(summary: "Change a workflow's definition or enable/disable it (fields present replace)",
+        api.authenticated(.get, "/api/v1/workflows/{id}", RouteDoc(summary: "One workflow", tag: "workflows", response: "Workflow", errors: [404]), handler: get)
+        api.authenticated(.patch, "/api/v1/workflows/{id}", RouteDoc(summary: "Change a workflow's definition or enable/disable it (fields present replace)",
                                                            tag: "workflows", body: "WorkflowPatch", response: "Workflow", errors: [403, 404]), handler: update)
-        api.add(.delete, "/api/v1/workflows/{id}", RouteDoc(summary: "Delete a workflow and its runs", tag: "workflows", status: 204, errors: [403, 404]),
+        api.authenticated(.delete, "/api/v1/workflows/{id}", RouteDoc(summary: "Delete a workflow and its runs", tag: "workflows", status: 204, errors: [403, 404]),
                 handler: delete)
-        api.add(.get, "/api/v1/workflows/{id}/runs", RouteDoc(summary: "A workflow's runs with their step logs, newest first", tag: "workflows",
+        api.authenticated(.get, "/api/v1/workflows/{id}/runs", RouteDoc(summary: "A workflow's runs with their step logs, newest first", tag: "workflows",
                                                               response: "WorkflowRunPage", query: page, errors: [404]), handler: listRuns)
-        api.add(.post, "/api/v1/workflows/{id}/runs", RouteDoc(summary: "Run a manual workflow on a contact", tag: "workflows", body: "ManualRunRequest",
+        api.authenticated(.post, "/api/v1/workflows/{id}/runs", RouteDoc(summary: "Run a manual workflow on a contact", tag: "workflows", body: "ManualRunRequest",
                                                                response: "WorkflowRunStarted", status: 201, errors: [404, 409]), handler: runManually)
         api.add(.post, "/hooks/workflows/{id}", RouteDoc(summary: "Start an incoming-webhook workflow (X-Parley-Secret header; body names contactId or email)",
                                                          tag: "workflows", authenticated: false, body: "WorkflowHookRequest", response: "WorkflowRunStarted",
                                                          status: 202, errors: [401, 404, 409]), handler: incomingWebhook)
     }
 
-    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<WorkflowResponse>> {
-        let identity = try context.requireIdentity()
+    @Sendable func list(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<Page<WorkflowResponse>> {
+        let identity = context.identity
         let limit = try Limit.parse(request.uri.queryParameters.get("limit"))
         let after = try Cursor.decode(request.uri.queryParameters.get("cursor"), count: 1)?.first
         let rows = try await workflows.list(workspaceId: identity.user.workspaceId, afterId: after, limit: limit + 1)
         return JSONResponse(Page(rows: rows, limit: limit, item: { present($0) }, cursor: { [$0.id] }))
     }
 
-    @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<WorkflowResponse> {
-        let identity = try context.requireIdentity()
+    @Sendable func get(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<WorkflowResponse> {
+        let identity = context.identity
         return JSONResponse(present(try await find(context, identity)))
     }
 
-    @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<WorkflowResponse> {
+    @Sendable func create(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<WorkflowResponse> {
         let identity = try context.requireAdministrator()
         let data = try await WorkflowInput.body(request)
         let definition = try WorkflowInput.definition(from: data)
@@ -108,7 +108,7 @@ struct WorkflowsController {
         return try await store(definition, enabled: enabled, template: nil, workspaceId: identity.user.workspaceId)
     }
 
-    @Sendable func fromTemplate(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<WorkflowResponse> {
+    @Sendable func fromTemplate(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<WorkflowResponse> {
         let identity = try context.requireAdministrator()
         let body = try await RequestDecoding.decode(TemplateRequest.self, from: request, context: context)
         let options = body.options ?? WorkflowTemplateOptions()
@@ -134,7 +134,7 @@ struct WorkflowsController {
         return JSONResponse(present(created, secret: secret), status: .created)
     }
 
-    @Sendable func update(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<WorkflowResponse> {
+    @Sendable func update(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<WorkflowResponse> {
         let identity = try context.requireAdministrator()
         let current = try await find(context, identity)
         let data = try await WorkflowInput.body(request)
@@ -165,7 +165,7 @@ struct WorkflowsController {
         return JSONResponse(present(updated))
     }
 
-    @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
+    @Sendable func delete(_ request: Request, context: AuthenticatedContext) async throws -> Response {
         let identity = try context.requireAdministrator()
         guard try await workflows.delete(id: try context.id("id", what: "workflow"), workspaceId: identity.user.workspaceId) else {
             throw APIError.notFound("workflow")
@@ -173,14 +173,13 @@ struct WorkflowsController {
         return Response(status: .noContent)
     }
 
-    @Sendable func templates(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<TemplateInfo>> {
-        _ = try context.requireIdentity()
-        return JSONResponse(Page(items: WorkflowTemplateKind.allCases.map { TemplateInfo(key: $0.rawValue, title: $0.title, summary: $0.summary) },
+    @Sendable func templates(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<Page<TemplateInfo>> {
+                return JSONResponse(Page(items: WorkflowTemplateKind.allCases.map { TemplateInfo(key: $0.rawValue, title: $0.title, summary: $0.summary) },
                                  nextCursor: nil))
     }
 
-    @Sendable func listRuns(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<RunResponse>> {
-        let identity = try context.requireIdentity()
+    @Sendable func listRuns(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<Page<RunResponse>> {
+        let identity = context.identity
         let workflow = try await find(context, identity)
         let limit = try Limit.parse(request.uri.queryParameters.get("limit"))
         let before = try Cursor.decode(request.uri.queryParameters.get("cursor"), count: 1)?.first
@@ -193,8 +192,8 @@ struct WorkflowsController {
         }, cursor: { [$0.id] }))
     }
 
-    @Sendable func runManually(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<RunStarted> {
-        let identity = try context.requireIdentity()
+    @Sendable func runManually(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<RunStarted> {
+        let identity = context.identity
         let workflow = try await find(context, identity)
         let body = try await RequestDecoding.decode(ManualRunRequest.self, from: request, context: context)
         guard workflow.definition.trigger == .manual, workflow.enabled else {
@@ -242,7 +241,7 @@ struct WorkflowsController {
         return runId
     }
 
-    private func find(_ context: AppRequestContext, _ identity: Identity) async throws -> StoredWorkflow {
+    private func find(_ context: AuthenticatedContext, _ identity: Identity) async throws -> StoredWorkflow {
         guard let workflow = try await workflows.find(id: try context.id("id", what: "workflow"), workspaceId: identity.user.workspaceId) else {
             throw APIError.notFound("workflow")
         }
