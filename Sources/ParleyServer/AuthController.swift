@@ -52,20 +52,33 @@ struct AuthController {
 
     @Sendable func login(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<LoginResponse> {
         let body = try await RequestDecoding.decode(LoginRequest.self, from: request, context: context)
-        let session = try await signIn(email: body.email, password: body.password, name: "login")
+        let session = try await signIn(email: body.email, password: body.password, name: "login", client: context.clientAddress)
         return JSONResponse(LoginResponse(token: session.token, expiresAt: session.expiresAt, user: session.user))
     }
 
-    /// Checks a password login (throttled per address) and issues a session token.
-    func signIn(email: String, password: String, name: String) async throws -> (token: String, expiresAt: Date, user: User) {
-        let key = SearchNormalization.email(email)
+    /// Failed logins allowed per email before it is slowed down, and per client address (which
+    /// may be a NAT or proxy in front of many people, hence more).
+    static let emailPolicy = LoginThrottleStore.Policy(freeAttempts: 5)
+    static let clientPolicy = LoginThrottleStore.Policy(freeAttempts: 30)
+    /// How long a client a user signed in from stays known (and may sign in while their email is flooded).
+    static let knownClientLifetime: TimeInterval = 90 * 24 * 3600
+
+    /// Checks a password login, throttled per email and per client address in the database, and
+    /// issues a session token. A flood of failures against an email does not lock out its owner
+    /// signing in from a client they have signed in from before.
+    func signIn(email: String, password: String, name: String, client: String) async throws -> (token: String, expiresAt: Date, user: User) {
+        let emailKey = "email:" + SearchNormalization.email(email)
+        let clientKey = "client:" + client
         let now = services.clock.now()
-        if let wait = await services.loginThrottle.retryAfter(key, now: now) {
-            var error = APIError(.tooManyRequests, code: "too_many_attempts", message: "too many failed logins; try again in \(Int(wait.rounded(.up))) s")
-            error.headers[.retryAfter] = String(Int(wait.rounded(.up)))
-            throw error
-        }
+        let throttle = services.loginThrottle
+        if let wait = try await throttle.retryAfter(clientKey, now: now) { throw Self.tooManyAttempts(wait) }
         let credentials = try await services.users.credentials(email: email)
+        if let wait = try await throttle.retryAfter(emailKey, now: now) {
+            // A client without an address cannot be recognised, so it gets no exception.
+            guard let credentials, client != "unknown",
+                  try await throttle.isKnownClient(userId: credentials.user.id, client: client, within: Self.knownClientLifetime, now: now)
+            else { throw Self.tooManyAttempts(wait) }
+        }
         var valid = false
         if let credentials {
             valid = try await services.passwords.verify(password, hash: credentials.passwordHash)
@@ -73,11 +86,18 @@ struct AuthController {
             try await services.passwords.verifyDecoy(password)
         }
         guard let credentials, valid, !credentials.user.disabled else {
-            await services.loginThrottle.recordFailure(key, now: now)
+            try await throttle.recordFailure(emailKey, policy: Self.emailPolicy, now: now)
+            try await throttle.recordFailure(clientKey, policy: Self.clientPolicy, now: now)
             throw APIError(.unauthorized, code: "invalid_credentials", message: "email or password is wrong")
         }
-        await services.loginThrottle.recordSuccess(key)
+        try await throttle.recordSuccess(emailKey: emailKey, userId: credentials.user.id, client: client, now: now)
         return try await issueSession(for: credentials.user, name: name)
+    }
+
+    static func tooManyAttempts(_ wait: TimeInterval) -> APIError {
+        var error = APIError(.tooManyRequests, code: "too_many_attempts", message: "too many failed logins; try again in \(Int(wait.rounded(.up))) s")
+        error.headers[.retryAfter] = String(Int(wait.rounded(.up)))
+        return error
     }
 
     func issueSession(for user: User, name: String) async throws -> (token: String, expiresAt: Date, user: User) {

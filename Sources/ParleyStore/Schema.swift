@@ -294,8 +294,8 @@ public enum Schema {
         Schema.webchat,
         Schema.fidelity,
         Schema.email,
-        Schema.hardening,
         Schema.attachments,
         Schema.workflows,
+        Schema.hardening,
     ]
 }

@@ -40,7 +40,7 @@ struct SessionController {
 
     @Sendable func signIn(_ request: Request, context: AppRequestContext) async throws -> Response {
         let body = try await RequestDecoding.decode(AuthController.LoginRequest.self, from: request, context: context)
-        let session = try await AuthController(services: services).signIn(email: body.email, password: body.password, name: "web")
+        let session = try await AuthController(services: services).signIn(email: body.email, password: body.password, name: "web", client: context.clientAddress)
         return try await sessionResponse(session)
     }
 
