@@ -155,6 +155,21 @@ public struct AttachmentRepository: Sendable {
         }
     }
 
+    /// A file that came inside the message itself (an email's parts): stored, or failed with why.
+    public func insertReceived(workspaceId: Int64, messageId: Int64, channelId: Int64, kind: AttachmentKind, blobKey: String?, size: Int64?,
+                               contentType: String?, fileName: String, failure: String?, at now: Date) async throws {
+        try await database.transaction { db in
+            try await db.raw("""
+                INSERT INTO attachments (workspace_id, message_id, channel_id, kind, status, blob_key, size, content_type, file_name, access_key,
+                                         failure, created_at, updated_at)
+                VALUES (\(bind: workspaceId), \(bind: messageId), \(bind: channelId), \(bind: kind.rawValue), \(bind: failure == nil ? "stored" : "failed"),
+                        \(bind: blobKey), \(bind: size), \(bind: contentType), \(bind: fileName), \(bind: Self.newAccessKey()), \(bind: failure),
+                        \(bind: now.epochMilliseconds), \(bind: now.epochMilliseconds))
+                """).run()
+            try await Self.touchMessage(on: db, workspaceId: workspaceId, messageId: messageId, at: now)
+        }
+    }
+
     /// One attachment of a workspace, or nil (another workspace's is not found).
     public func find(id: Int64, workspaceId: Int64) async throws -> StoredAttachment? {
         try await database.read { db in

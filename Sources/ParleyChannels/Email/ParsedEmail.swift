@@ -52,11 +52,18 @@ public struct ParsedEmail: Sendable {
         public var filename: String
         public var contentType: String
         public var size: Int
+        /// The decoded content (kept out of equality: two parts are the same file by name, type and size).
+        public var bytes: [UInt8] = []
 
-        public init(filename: String, contentType: String, size: Int) {
+        public init(filename: String, contentType: String, size: Int, bytes: [UInt8] = []) {
             self.filename = filename
             self.contentType = contentType
             self.size = size
+            self.bytes = bytes
+        }
+
+        public static func == (a: Attachment, b: Attachment) -> Bool {
+            a.filename == b.filename && a.contentType == b.contentType && a.size == b.size
         }
     }
 
@@ -151,7 +158,8 @@ public struct ParsedEmail: Sendable {
         let isAttachment = disposition.kind == "attachment" || (disposition.filename != nil && !type.hasPrefix("text/"))
             || !(type.hasPrefix("text/") || type.hasPrefix("multipart/"))
         if isAttachment {
-            attachments.append(Attachment(filename: disposition.filename ?? "unnamed", contentType: type, size: part.decodedBody.count))
+            let body = part.decodedBody
+            attachments.append(Attachment(filename: disposition.filename ?? "unnamed", contentType: type, size: body.count, bytes: body))
         } else if type == "text/html" {
             if texts.html == nil { texts.html = part.text }
         } else if texts.plain == nil {

@@ -63,6 +63,27 @@ struct EmailIngest {
                                      profile: ContactFields(email: .some(sender.address)))
         message.opensConversation = !email.isAutomatic
         let result = try await services.inbound.record(message, workspaceId: channel.workspaceId, receivedAt: now)
+        if result.stored { try await keepAttachments(email, messageId: result.messageId, channel: channel, at: now) }
         return .stored(messageId: result.messageId, new: result.stored)
+    }
+
+    /// An email's files came with it: each is checked and kept (or recorded as refused) at once.
+    func keepAttachments(_ email: ParsedEmail, messageId: Int64, channel: ChannelRepository.ProviderConfig, at now: Date) async throws {
+        for part in email.attachments where !part.bytes.isEmpty {
+            let declared = AttachmentKind.of(contentType: part.contentType.lowercased())
+            do {
+                let accepted = try await AttachmentIntake(services: services).accept(
+                    part.bytes, declaredType: part.contentType, fileName: part.filename, limit: AttachmentLimits.inboundMaximum(.email),
+                    workspaceId: channel.workspaceId)
+                try await services.attachments.insertReceived(workspaceId: channel.workspaceId, messageId: messageId, channelId: channel.id,
+                                                              kind: accepted.kind, blobKey: accepted.blobKey, size: accepted.size,
+                                                              contentType: accepted.contentType, fileName: accepted.fileName, failure: nil, at: now)
+            } catch let refusal as AttachmentIntake.Refusal {
+                try await services.attachments.insertReceived(workspaceId: channel.workspaceId, messageId: messageId, channelId: channel.id,
+                                                              kind: declared, blobKey: nil, size: Int64(part.bytes.count), contentType: nil,
+                                                              fileName: FileNames.sanitize(part.filename, contentType: "application/octet-stream"),
+                                                              failure: refusal.description, at: now)
+            }
+        }
     }
 }
