@@ -217,6 +217,10 @@ public protocol ChannelAdapter: Sendable {
     /// Throws ``ChannelError/unauthorized(_:)`` unless the request is signed by the provider.
     func verify(_ request: WebhookRequest, channel: ChannelConfig) throws
 
+    /// For a signature that covers a timestamp and nonce but not the body: those two, so that the
+    /// server refuses stale requests and replays; nil when the signature covers the body.
+    func replayMarkers(_ request: WebhookRequest) -> WebhookReplayMarkers?
+
     /// The events in a verified request.
     func parse(_ request: WebhookRequest, channel: ChannelConfig) throws -> [InboundEvent]
 
@@ -235,6 +239,7 @@ public protocol ChannelAdapter: Sendable {
 extension ChannelAdapter {
     public func handshake(_ request: WebhookRequest, channel: ChannelConfig) -> WebhookReply? { nil }
     public var acknowledgement: WebhookReply { .ok }
+    public func replayMarkers(_ request: WebhookRequest) -> WebhookReplayMarkers? { nil }
     public func connect(channel: ChannelConfig, http: ProviderHTTP) async throws {}
     public var deduplicatesByKey: Bool { false }
 }

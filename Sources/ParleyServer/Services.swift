@@ -17,6 +17,8 @@ public struct Services: Sendable {
     public let channelRuntime: ChannelRuntime
     /// Failed logins, shared by every instance through the database.
     var loginThrottle: LoginThrottleStore { LoginThrottleStore(database: database) }
+    /// Webhook nonces already taken (WeChat), shared by every instance.
+    var webhookNonces: WebhookNonceStore { WebhookNonceStore(database: database) }
     /// This instance's WebSocket clients (fed by ``RealtimeService``).
     public let eventHub: EventHub
 

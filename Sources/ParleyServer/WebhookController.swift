@@ -44,6 +44,42 @@ struct WebhookController {
             context.logger.warning("webhook refused", metadata: ["channel": "\(channelId)", "reason": "\(error)"])
             throw APIError(.unauthorized, code: "invalid_signature", message: "the webhook's signature does not verify")
         }
+        // A signature that leaves the body out is only worth something once and while fresh.
+        let claimedNonce = try await checkReplay(adapter.replayMarkers(webhook), channelId: channelId, kind: stored.kind.rawValue)
+        if claimedNonce == .replayed { return Self.response(adapter.acknowledgement) }
+        do {
+            try await process(webhook, adapter: adapter, channel: channel, stored: stored)
+        } catch {
+            if case .claimed(let nonce) = claimedNonce { try? await services.webhookNonces.release(channelId: channelId, nonce: nonce) }
+            throw error
+        }
+        return Self.response(adapter.acknowledgement)
+    }
+
+    enum NonceClaim: Equatable {
+        case none
+        case claimed(String)
+        case replayed
+    }
+
+    /// Refuses a stale request (401) and recognises a replayed nonce (acknowledged, not taken:
+    /// the provider's own retries carry the same nonce).
+    func checkReplay(_ markers: WebhookReplayMarkers?, channelId: Int64, kind: String) async throws -> NonceClaim {
+        guard let markers else { return .none }
+        let now = services.clock.now()
+        guard abs(now.timeIntervalSince(markers.timestamp)) <= WebhookReplayMarkers.maxSkew else {
+            services.countRefusedWebhook(channel: kind, reason: "stale")
+            throw APIError(.unauthorized, code: "stale_webhook", message: "the webhook's timestamp is too far from the server's time")
+        }
+        guard try await services.webhookNonces.claim(channelId: channelId, nonce: markers.nonce, keepFor: 2 * WebhookReplayMarkers.maxSkew, at: now) else {
+            services.countRefusedWebhook(channel: kind, reason: "replayed")
+            return .replayed
+        }
+        return .claimed(markers.nonce)
+    }
+
+    func process(_ webhook: WebhookRequest, adapter: any ChannelAdapter, channel: ChannelConfig, stored: ChannelRepository.ProviderConfig) async throws {
+        let channelId = stored.id
         let events: [InboundEvent]
         do {
             events = try adapter.parse(webhook, channel: channel)
@@ -75,7 +111,6 @@ struct WebhookController {
                 try await services.statusUpdater.applyWatermark(channelId: channelId, externalId: externalId, status: status, upTo: upTo, at: now)
             }
         }
-        return Self.response(adapter.acknowledgement)
     }
 
     static func body(_ request: Request) async throws -> [UInt8] {

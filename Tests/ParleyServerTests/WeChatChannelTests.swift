@@ -245,8 +245,9 @@ struct WeChatChannelTests {
                 #expect(try await api.services.outbox.pendingCount() == 0)
 
                 // Outside Parley's own 48 hours the message is recorded undelivered and never sent.
-                _ = try await Self.webhook(api, id, simulator.wechatInbound(openId: "oOld", text: "hi", msgId: 23,
-                                                                            at: api.clock.now().addingTimeInterval(-3 * Self.day), token: Self.token))
+                let written = simulator.wechatInbound(openId: "oOld", text: "hi", msgId: 23, at: api.clock.now().addingTimeInterval(-3 * Self.day), token: Self.token)
+                // Delivered now (a stale signature is refused), about a message written three days ago.
+                _ = try await Self.webhook(api, id, (written.body, simulator.wechatSignedQuery(token: Self.token, at: api.clock.now())))
                 let sendsBefore = Self.sends(simulator).count
                 let old = try sentMessageId(try await api.send(try await api.contact(externalId: "oOld"), ["channelId": id, "text": "Too late"]))
                 #expect(try await worker.runOnce() == 0)

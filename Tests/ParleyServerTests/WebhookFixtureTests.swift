@@ -111,7 +111,10 @@ struct WebhookFixtureTests {
             body = Array(xml.utf8)
             headers[.contentType] = "text/xml"
             let token = channel.credentials["token"] ?? ""
-            uri += "?signature=\(WeChatAdapter.signature(token: token, timestamp: "1348831860", nonce: "n0nce"))&timestamp=1348831860&nonce=n0nce"
+            // Signed now, with a fresh nonce: the server refuses stale timestamps and replayed nonces.
+            let timestamp = String(Int64(api.clock.now().timeIntervalSince1970))
+            let nonce = UUID().uuidString
+            uri += "?signature=\(WeChatAdapter.signature(token: token, timestamp: timestamp, nonce: nonce))&timestamp=\(timestamp)&nonce=\(nonce)"
         } else if let form = fixture["form"] as? [String: String] {
             let fields = form.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
             body = Array(TwilioSMSAdapter.formEncode(fields).utf8)

@@ -109,7 +109,7 @@ def test_wechat(parley, provider):
     channel = parley.channel("wechat", {"appId": "wx1", "appSecret": "wx-secret", "token": token}, provider.base)
 
     def post(xml):
-        timestamp, nonce = str(int(time.time())), "n0nce"
+        timestamp, nonce = str(int(time.time())), uuid.uuid4().hex  # a nonce is taken once
         signature = hashlib.sha1("".join(sorted([token, timestamp, nonce])).encode()).hexdigest()
         check_signature(token, signature, timestamp, nonce)  # raises unless the SDK agrees
         query = urllib.parse.urlencode({"signature": signature, "timestamp": timestamp, "nonce": nonce})

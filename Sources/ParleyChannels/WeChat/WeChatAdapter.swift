@@ -6,8 +6,9 @@ import ParleyCore
 /// the channel's token and the query's timestamp and nonce; sends use an access token fetched
 /// with the app id and secret, cached per channel.
 ///
-/// In plaintext mode WeChat's signature covers the query, not the body; replays are absorbed by
-/// the unique MsgId, but body integrity needs WeChat's encrypted mode, which Parley does not offer.
+/// In plaintext mode WeChat's signature covers the query, not the body: the server refuses a
+/// timestamp more than 5 minutes off and takes each nonce once (``replayMarkers(_:)``), but body
+/// integrity needs WeChat's encrypted mode, which Parley does not offer.
 public struct WeChatAdapter: ChannelAdapter {
     public let kind = ChannelKind.wechat
     public let requiredCredentials = ["appId", "appSecret", "token"]
