@@ -46,3 +46,30 @@ def test_workflow_from_template_enabled_and_run_seen(demo, page, shot):
     expect(run.locator(".run-steps li")).to_contain_text("unassign")
     shot(page, "run")
     assert api.call("GET", f"/api/v1/contacts/{contact}/conversation").get("assigneeId") is None
+
+    # The JSON editor's mistakes come back naming the step.
+    page.keyboard.press("Escape")
+    row.get_by_role("button", name="Edit").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_label("Id of step 1")).to_have_value("unassign")
+    dialog.get_by_role("button", name="JSON").click()
+    dialog.get_by_label("Workflow as JSON").fill(
+        '{"name": "Unassign after close", "trigger": "conversation_closed", "oncePerContact": false,'
+        ' "steps": [{"id": "go", "type": "jump", "target": "nowhere"}]}')
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog.get_by_role("alert")).to_contain_text("step 'go': jumps to a missing step 'nowhere'")
+    shot(page, "editor-error")
+
+
+def test_outgoing_webhook_secret_is_shown_once(demo, page, shot):
+    sign_in(page, demo.base, "demo@parley.local")
+    page.goto(demo.base + "/settings/webhooks")
+    page.get_by_label("URL").fill("https://example.com/parley-events")
+    page.get_by_label("conversation.closed").check()
+    page.get_by_role("button", name="Subscribe").click()
+    expect(page.locator(".alert", has_text="Signing secret")).to_contain_text("whsec_")
+    expect(page.locator("tbody tr").first).to_contain_text("https://example.com/parley-events")
+    shot(page, "subscribed")
+    page.reload()
+    expect(page.locator("tbody tr").first).to_contain_text("conversation.closed")
+    expect(page.get_by_text("whsec_")).to_have_count(0)

@@ -8,6 +8,7 @@ const SECTIONS = [
   { key: "users", label: "Users", admin: true, load: () => import("./users.js").then((m) => m.usersSettings()) },
   { key: "channels", label: "Channels", admin: true, load: () => import("./channels.js").then((m) => m.channelsSettings()) },
   { key: "workflows", label: "Workflows", admin: true, load: () => import("./workflows.js").then((m) => m.workflowsSettings()) },
+  { key: "webhooks", label: "Webhooks", admin: true, load: () => import("./webhooks.js").then((m) => m.webhooksSettings()) },
   { key: "tokens", label: "API tokens", admin: false, load: () => import("./tokens.js").then((m) => m.tokensSettings()) },
 ];
 
