@@ -13,6 +13,9 @@ public enum AttachmentKind: String, Codable, Sendable, CaseIterable {
         return .document
     }
 
+    /// "an image", "a video": the kind with its article, for sentences.
+    public var withArticle: String { (self == .image || self == .audio ? "an " : "a ") + rawValue }
+
     /// Shown inline by browsers; everything else is served as a download.
     public var rendersInline: Bool { self != .document }
 }
@@ -77,6 +80,19 @@ public struct MediaSource: Sendable, Equatable, Codable {
     }
 }
 
+/// One kind of file a channel takes from an agent, as the composer shows it.
+public struct AttachmentRule: Codable, Sendable, Equatable {
+    public var kind: AttachmentKind
+    public var maxBytes: Int64
+    public var caption: Bool
+
+    public init(kind: AttachmentKind, maxBytes: Int64, caption: Bool) {
+        self.kind = kind
+        self.maxBytes = maxBytes
+        self.caption = caption
+    }
+}
+
 /// What each channel takes and allows, from the providers' documented limits.
 public enum AttachmentLimits {
     /// The largest file the server keeps or sends on any channel (memory bounds every transfer).
@@ -133,9 +149,9 @@ public enum AttachmentLimits {
         let effective = kind == .sticker ? AttachmentKind.image : kind
         guard let maximum = allowed[effective] else {
             let names = AttachmentKind.allCases.filter { allowed[$0] != nil }.map(\.rawValue)
-            return "\(channel.rawValue) cannot send a \(kind.rawValue)" + (names.isEmpty ? "" : " (it takes: \(names.joined(separator: ", ")))")
+            return "\(channel.rawValue) cannot send \(kind.withArticle)" + (names.isEmpty ? "" : " (it takes: \(names.joined(separator: ", ")))")
         }
-        if size > maximum { return "\(channel.rawValue) takes a \(kind.rawValue) of at most \(maximum >> 20) MB" }
+        if size > maximum { return "\(channel.rawValue) takes \(kind.withArticle) of at most \(maximum >> 20) MB" }
         return nil
     }
 }

@@ -25,6 +25,9 @@ public struct ComposerState: Codable, Sendable, Equatable {
     public var sendsUndelivered: Bool
     /// A sentence for the agent.
     public var reason: String
+    /// The files the channel takes from an agent: each kind, its largest size, and whether text
+    /// may go with it (a caption).
+    public var attachments: [AttachmentRule] = []
 
     /// Evaluates the policy for every kind of content a human agent could send.
     public static func evaluate(_ base: PolicyInput) -> ComposerState {
@@ -39,6 +42,11 @@ public struct ComposerState: Codable, Sendable, Equatable {
                                   viberQuotaLeft: nil, weChatMessagesLeft: nil, sendsUndelivered: false, reason: "")
         if base.channel == .messenger || base.channel == .instagram {
             state.humanAgentUntil = base.lastInboundAt?.addingTimeInterval(WindowPolicy.humanAgentWindow)
+        }
+        state.attachments = AttachmentKind.allCases.compactMap { kind in
+            AttachmentLimits.outbound(base.channel)[kind].map {
+                AttachmentRule(kind: kind, maxBytes: $0, caption: AttachmentLimits.takesCaption(channel: base.channel, kind: kind))
+            }
         }
         let text = decide(.text)
         switch text {

@@ -11,6 +11,10 @@ extension OpenAPIDocument {
             ("failure", ["type": ["string", "null"], "description": "why the file could not be kept (too large, a lying content type, the provider refused)"]),
             ("url", ["type": ["string", "null"], "description": "where an agent reads the file (with their session or token)"]),
         ], required: ["id", "kind", "status", "fileName"])),
+        ("AttachmentRule", Schema.object([
+            ("kind", Schema.enumeration(AttachmentKind.allCases.map(\.rawValue))), ("maxBytes", Schema.integer),
+            ("caption", ["type": "boolean", "description": "whether text may go with a file of this kind"]),
+        ], required: ["kind", "maxBytes", "caption"])),
         ("AttachmentDetail", Schema.object([
             ("attachment", Schema.ref("Attachment")),
             ("signedUrl", ["type": ["string", "null"], "description": "a link anyone holding it may open until expiresAt"]),

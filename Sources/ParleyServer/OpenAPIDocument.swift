@@ -213,6 +213,7 @@ enum OpenAPIDocument {
             ("allowed", Schema.array(Schema.enumeration(["free_text", "template", "tagged_message", "chatbot_initiated", "none"]))),
             ("tags", Schema.array(Schema.enumeration(MessageTag.allCases.map(\.rawValue)))), ("viberQuotaLeft", Schema.nullableInteger),
             ("weChatMessagesLeft", Schema.nullableInteger), ("sendsUndelivered", Schema.boolean), ("reason", Schema.string),
+            ("attachments", Schema.array(Schema.ref("AttachmentRule"))),
         ], required: ["channelType", "window", "allowed", "tags", "sendsUndelivered", "reason"])),
         ("SendMessageRequest", Schema.object([
             ("channelId", Schema.integer), ("text", Schema.string), ("tag", Schema.enumeration(MessageTag.allCases.map(\.rawValue))),

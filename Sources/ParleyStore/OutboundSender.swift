@@ -225,7 +225,7 @@ public struct OutboundSender: Sendable {
                 throw OutboundError.attachment(why)
             }
             if !AttachmentLimits.takesCaption(channel: channel, kind: file.attachment.kind), !Self.text(of: request.content).isEmpty {
-                throw OutboundError.attachment("\(channel.rawValue) sends a \(file.attachment.kind.rawValue) without text: send the text as its own message")
+                throw OutboundError.attachment("\(channel.rawValue) sends \(file.attachment.kind.withArticle) without text: send the text as its own message")
             }
             files.append(file)
         }

@@ -127,6 +127,12 @@ struct DemoWorkspace {
                     phone: kind == .sms || kind == .whatsapp ? .some("+" + external) : nil, tags: index == 0 ? ["vip"] : []),
                     actorUserId: nil, at: now)
                 tellSimulator(kind, recipient: external, wrote: wrote)
+                if index == 0, let file = DemoMedia.source(kind, simulator: simulator) {
+                    var message = InboundMessage(channelId: channel.id, externalId: external, displayName: "\(person)", providerMessageId: "demo-\(kind.rawValue)-file",
+                                                 providerTimestamp: wrote.addingTimeInterval(30), text: file.text, contentKind: file.media.kind.rawValue)
+                    message.media = [file.media]
+                    _ = try await services.inbound.record(message, workspaceId: workspaceId, receivedAt: wrote.addingTimeInterval(30))
+                }
                 // Older conversations were handled and closed; the 3-day ones by Ben, so that Ana finds them under All + Closed.
                 if index >= 2 {
                     _ = try await services.conversations.assign(contactId: result.contactId, workspaceId: workspaceId, actor: nil,

@@ -8,6 +8,7 @@ import { channelById } from "../lib/store.js";
 import { channelLabel, countdown, duration, fullTime } from "../lib/format.js";
 import * as events from "../lib/events.js";
 import { loadTemplates, templatePicker } from "./templates.js";
+import { attachControl } from "./attach.js";
 
 const TAG_LABELS = {
   CONFIRMED_EVENT_UPDATE: "Confirmed event update",
@@ -31,12 +32,14 @@ export function composer(contact, initialChannelId, { onSent }) {
   const textarea = h("textarea", { id: uid("composer"), rows: "3", placeholder: "Write a reply…", "aria-label": "Message", dataset: { shortcut: "reply" } });
   const sendButton = h("button", { type: "submit", class: "btn btn-primary" }, "Send");
   const error = h("div", { class: "composer-error alert alert-error", role: "alert", hidden: true });
+  const attach = attachControl({ onChange: (message) => { showError(message ?? (state ? attach.problem(state, textarea.value) : null)); updateSend(); } });
   const bar = h("div", { class: "composer-bar" });
   const notice = h("div", { class: "composer-notice" });
   const extras = h("div", { class: "composer-extras" });
   const form = h("form", { class: "composer", "aria-label": "Reply", onsubmit: (e) => { e.preventDefault(); send(); } },
-    bar, notice, extras, subject, textarea,
-    h("div", { class: "composer-actions" }, h("span", { class: "hint" }, h("kbd", null, "Ctrl"), " + ", h("kbd", null, "Enter"), " to send"), sendButton),
+    bar, notice, extras, subject, textarea, attach.chip, attach.input,
+    h("div", { class: "composer-actions" }, attach.button,
+      h("span", { class: "hint" }, h("kbd", null, "Ctrl"), " + ", h("kbd", null, "Enter"), " to send"), sendButton),
     error);
 
   form.addEventListener("keydown", (event) => {
@@ -82,7 +85,7 @@ export function composer(contact, initialChannelId, { onSent }) {
     clearInterval(tickTimer);
     const switcher = identities.length > 1
       ? h("label", { class: "channel-switch" }, h("span", { class: "sr-only" }, "Send on"),
-        h("select", { onchange: (e) => { channelId = Number(e.target.value); showError(null); load(); } },
+        h("select", { onchange: (e) => { channelId = Number(e.target.value); showError(null); load().then(() => showError(attach.problem(state, textarea.value))); } },
           identities.map((i) => h("option", { value: i.channelId, selected: i.channelId === channelId }, channelName(i)))))
       : h("span", { class: "channel-fixed" }, identities[0] ? channelName(identities[0]) : "No channel");
     if (!state) {
@@ -163,6 +166,7 @@ export function composer(contact, initialChannelId, { onSent }) {
 
   function setWritable(text, send) {
     textarea.disabled = !text;
+    attach.setEnabled(text && mode !== "template");
     textarea.placeholder = text ? "Write a reply…" : mode === "template" ? "Free text is not allowed now: send a template." : "You cannot write to this contact now.";
     sendButton.disabled = !send;
   }
@@ -171,7 +175,7 @@ export function composer(contact, initialChannelId, { onSent }) {
     if (!state) return;
     if (mode === "template" && state.allowed.includes("template")) sendButton.disabled = sending || !template?.complete;
     else if (!canWrite(state) && state.allowed.includes("tagged_message")) sendButton.disabled = sending || !extras.querySelector("select")?.value;
-    else sendButton.disabled = sending || !canWrite(state);
+    else sendButton.disabled = sending || attach.busy || !canWrite(state);
   }
 
   async function send() {
@@ -182,8 +186,13 @@ export function composer(contact, initialChannelId, { onSent }) {
       body = { channelId, template: { name: template.name, language: template.language, parameters: template.parameters } };
     } else {
       const text = textarea.value;
-      if (!text.trim()) { textarea.focus(); return; }
-      body = { channelId, text };
+      const file = attach.file;
+      if (!text.trim() && !file) { textarea.focus(); return; }
+      // What the channel cannot take is said here, before anything is sent.
+      const problem = attach.problem(state, text);
+      if (problem) { showError(problem); return; }
+      body = text.trim() ? { channelId, text } : { channelId };
+      if (file) body.attachmentIds = [file.id];
       if (!subject.hidden && subject.value.trim()) body.subject = subject.value.trim();
       const tag = extras.querySelector("select[name=tag]")?.value;
       if (tag) body.tag = tag;
@@ -204,6 +213,7 @@ export function composer(contact, initialChannelId, { onSent }) {
     stopTyping();
     textarea.value = "";
     subject.value = "";
+    attach.clear();
     onSent(result.data.message, result.data.conversation);
     await load();
     // Back to writing, unless the agent has moved on meanwhile (Escape, a click elsewhere).

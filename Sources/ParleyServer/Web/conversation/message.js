@@ -4,6 +4,7 @@ import { h } from "../lib/dom.js";
 import { clockTime, fullTime, channelLabel } from "../lib/format.js";
 import { channelById, userName } from "../lib/store.js";
 import { channelIcon } from "../ui/badges.js";
+import { attachmentList, mapLink } from "./attachments.js";
 
 const MARKS = {
   received: null,
@@ -56,6 +57,15 @@ function contentLabel(message) {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
+/** The text, without a placeholder ("[image]", "[document] invoice.pdf") when the file itself is shown. */
+function shownText(message) {
+  const text = message.text ?? "";
+  const placeholder = /^\[[a-z_ ]+\](?: (.*))?$/.exec(text);
+  if (!message.attachments?.length || !placeholder) return text;
+  const rest = placeholder[1];
+  return !rest || message.attachments.some((a) => a.fileName === rest) ? "" : text;
+}
+
 export function messageItem(message) {
   const outbound = message.direction === "outbound";
   const channel = channelById(message.channelId);
@@ -75,8 +85,10 @@ export function messageItem(message) {
       mail.subject ? h("p", { class: "bubble-subject" }, mail.subject) : null,
       deleted
         ? h("p", { class: "bubble-text bubble-deleted" }, "The contact deleted this message.")
-        : h("p", { class: "bubble-text" }, message.text ?? ""),
-      mail.attachments ? h("p", { class: "bubble-attachments" }, "Attached: " + mail.attachments) : null),
+        : shownText(message) || !message.attachments?.length ? h("p", { class: "bubble-text" }, shownText(message)) : null,
+      deleted ? null : attachmentList(message.attachments),
+      mapLink(message),
+      mail.attachments && !message.attachments?.length ? h("p", { class: "bubble-attachments" }, "Attached: " + mail.attachments) : null),
     h("div", { class: "msg-meta" },
       channel ? channelIcon(channel.type) : null,
       h("span", null, channel ? channel.name : channelLabel("")),
