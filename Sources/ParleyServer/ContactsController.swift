@@ -138,14 +138,14 @@ struct ContactsController {
 
     @Sendable func get(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<ContactResponse> {
         let identity = context.identity
-        let id = try context.id("id", what: "contact")
+        let id = try await context.visibleContact(services)
         guard let contact = try await services.contacts.find(id: id, workspaceId: identity.user.workspaceId) else { throw APIError.notFound("contact") }
         return JSONResponse(ContactResponse(contact))
     }
 
     @Sendable func update(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<ContactResponse> {
         let identity = context.identity
-        let id = try context.id("id", what: "contact")
+        let id = try await context.visibleContact(services)
         let body = try await RequestDecoding.decode(ContactBody.self, from: request, context: context)
         let fields = try await validated(body.fields, workspaceId: identity.user.workspaceId)
         guard let contact = try await services.contacts.update(id: id, workspaceId: identity.user.workspaceId, fields: fields,
@@ -157,7 +157,7 @@ struct ContactsController {
 
     @Sendable func delete(_ request: Request, context: AuthenticatedContext) async throws -> Response {
         let identity = try context.requireAdministrator()
-        let id = try context.id("id", what: "contact")
+        let id = try await context.visibleContact(services)
         guard try await services.contacts.delete(id: id, workspaceId: identity.user.workspaceId, actorUserId: identity.user.id, at: services.clock.now()) else {
             throw APIError.notFound("contact")
         }
@@ -166,7 +166,7 @@ struct ContactsController {
 
     @Sendable func addIdentity(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<ContactResponse> {
         let identity = context.identity
-        let id = try context.id("id", what: "contact")
+        let id = try await context.visibleContact(services)
         let body = try await RequestDecoding.decode(IdentityBody.self, from: request, context: context)
         let external = body.externalId.trimmingCharacters(in: .whitespacesAndNewlines)
         guard (1...256).contains(external.count) else { throw APIError.badRequest("field 'externalId' must be 1 to 256 characters", field: "externalId") }
@@ -185,7 +185,7 @@ struct ContactsController {
 
     @Sendable func removeIdentity(_ request: Request, context: AuthenticatedContext) async throws -> Response {
         let identity = context.identity
-        let id = try context.id("id", what: "contact")
+        let id = try await context.visibleContact(services)
         let identityId = try context.id("identityId", what: "identity")
         guard try await services.contacts.removeIdentity(contactId: id, workspaceId: identity.user.workspaceId, identityId: identityId) else {
             throw APIError.notFound("identity")

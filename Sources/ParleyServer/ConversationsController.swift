@@ -125,7 +125,7 @@ struct ConversationsController {
 
     @Sendable func current(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<Conversation> {
         let identity = context.identity
-        let id = try context.id("id", what: "contact")
+        let id = try await context.visibleContact(services)
         guard let conversation = try await services.conversations.latest(contactId: id, workspaceId: identity.user.workspaceId) else {
             throw APIError.notFound("conversation")
         }
@@ -134,7 +134,7 @@ struct ConversationsController {
 
     @Sendable func open(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<Conversation> {
         let identity = context.identity
-        let id = try context.id("id", what: "contact")
+        let id = try await context.visibleContact(services)
         let result = try await lifecycle {
             try await services.conversations.open(contactId: id, workspaceId: identity.user.workspaceId, actorUserId: identity.user.id, at: services.clock.now())
         }
@@ -143,7 +143,7 @@ struct ConversationsController {
 
     @Sendable func close(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<Conversation> {
         let identity = context.identity
-        let id = try context.id("id", what: "contact")
+        let id = try await context.visibleContact(services)
         let body = try await RequestDecoding.decode(CloseBody.self, from: request, context: context)
         guard let workspace = try await services.workspaces.find(id: identity.user.workspaceId) else { throw APIError.unauthorized }
         let note: (category: String?, summary: String?)
@@ -161,7 +161,7 @@ struct ConversationsController {
 
     @Sendable func assign(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<Conversation> {
         let identity = context.identity
-        let id = try context.id("id", what: "contact")
+        let id = try await context.visibleContact(services)
         let body = try await RequestDecoding.decode(AssigneeBody.self, from: request, context: context)
         let conversation = try await lifecycle {
             try await services.conversations.assign(contactId: id, workspaceId: identity.user.workspaceId, actor: identity.user,
@@ -172,7 +172,7 @@ struct ConversationsController {
 
     @Sendable func markRead(_ request: Request, context: AuthenticatedContext) async throws -> Response {
         let identity = context.identity
-        let id = try context.id("id", what: "contact")
+        let id = try await context.visibleContact(services)
         guard try await services.conversations.markRead(contactId: id, workspaceId: identity.user.workspaceId, actorUserId: identity.user.id,
                                                          at: services.clock.now()) else {
             throw APIError.notFound("conversation")
@@ -182,7 +182,7 @@ struct ConversationsController {
 
     @Sendable func markUnread(_ request: Request, context: AuthenticatedContext) async throws -> Response {
         let identity = context.identity
-        let id = try context.id("id", what: "contact")
+        let id = try await context.visibleContact(services)
         guard try await services.conversations.markRead(contactId: id, workspaceId: identity.user.workspaceId, unread: true,
                                                          actorUserId: identity.user.id, at: services.clock.now()) else {
             throw APIError.notFound("conversation")
@@ -199,7 +199,7 @@ struct ConversationsController {
 
     @Sendable func timeline(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<Page<TimelineItem>> {
         let identity = context.identity
-        let id = try context.id("id", what: "contact")
+        let id = try await context.visibleContact(services)
         let limit = try Limit.parse(request.uri.queryParameters.get("limit"))
         let cursor = try Cursor.decode(request.uri.queryParameters.get("cursor"), count: 3)
         guard try await services.contacts.find(id: id, workspaceId: identity.user.workspaceId) != nil else { throw APIError.notFound("contact") }

@@ -65,7 +65,7 @@ struct MessagesController {
 
     @Sendable func composer(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<ComposerState> {
         let identity = context.identity
-        let contactId = try context.id("id", what: "contact")
+        let contactId = try await context.visibleContact(services)
         guard let raw = request.uri.queryParameters.get("channel") else {
             throw APIError.badRequest("query parameter 'channel' is required", field: "channel")
         }
@@ -78,7 +78,7 @@ struct MessagesController {
 
     @Sendable func send(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<SendResponse> {
         let identity = context.identity
-        let contactId = try context.id("id", what: "contact")
+        let contactId = try await context.visibleContact(services)
         let body = try await RequestDecoding.decode(SendBody.self, from: request, context: context)
         let content: OutboundContent
         let attachments = body.attachmentIds ?? []
