@@ -193,6 +193,7 @@ struct WorkflowStepExecutor {
 
     func describe(_ error: any Error) -> String {
         switch error {
+        case OutboundError.refused(let refusal): return "the message was refused (\(refusal.code.rawValue)): \(refusal.message)"
         case let refusal as OutboundError: return "the message was refused: \(refusal)"
         case ConversationError.assigneeNotFound: return "the user does not exist or is disabled"
         case ConversationError.contactNotFound, OutboundError.contactNotFound: return "the contact no longer exists"

@@ -41,7 +41,7 @@ struct WorkflowMessagingTests {
             #expect(run["status"] as? String == "failed")
             let log = try #require((run["steps"] as? [[String: Any]])?.first)
             #expect(log["outcome"] as? String == "failed")
-            #expect((log["detail"] as? String)?.contains("the message was refused") == true)
+            #expect((log["detail"] as? String)?.hasPrefix("the message was refused (tag_required): ") == true)
             #expect(try await api.count("outbox") == 1)
             #expect(try await api.contactJSON(old)["tags"] as? [String] == [])
         }
