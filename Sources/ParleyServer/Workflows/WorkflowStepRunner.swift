@@ -30,7 +30,7 @@ struct WorkflowStepRunner {
             services.logger.error("workflow run failed", metadata: ["run": "\(claimed.id)", "error": "\(loggableDescription(of: error))"])
             var failed = claimed
             failed.status = .failed
-            try? await runs.log(runId: claimed.id, stepId: claimed.currentStep ?? "-", type: .jump, outcome: "failed",
+            try? await runs.log(runId: claimed.id, stepId: claimed.currentStep ?? "-", type: nil, outcome: "failed",
                                 input: nil, detail: "internal error", at: services.clock.now())
             try? await runs.save(failed, waitKind: nil, dueAt: nil, at: services.clock.now())
         }

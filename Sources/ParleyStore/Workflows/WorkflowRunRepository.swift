@@ -170,12 +170,12 @@ public struct WorkflowRunRepository: Sendable {
         }
     }
 
-    /// Appends a line to a run's log.
-    public func log(runId: Int64, stepId: String, type: WorkflowStepType, outcome: String, input: String?, detail: String?, at now: Date) async throws {
+    /// Appends a line to a run's log; `type` nil is the engine's own line (an internal error).
+    public func log(runId: Int64, stepId: String, type: WorkflowStepType?, outcome: String, input: String?, detail: String?, at now: Date) async throws {
         try await database.transaction { db in
             try await db.raw("""
                 INSERT INTO workflow_run_steps (run_id, step_id, step_type, outcome, input, detail, created_at)
-                VALUES (\(bind: runId), \(bind: stepId), \(bind: type.rawValue), \(bind: outcome), \(bind: input.map { String($0.prefix(2000)) }),
+                VALUES (\(bind: runId), \(bind: stepId), \(bind: type?.rawValue ?? "engine"), \(bind: outcome), \(bind: input.map { String($0.prefix(2000)) }),
                         \(bind: detail.map { String($0.prefix(2000)) }), \(bind: now.epochMilliseconds))
                 """).run()
         }
