@@ -19,7 +19,7 @@ struct AttachmentsController {
         api.authenticated(.post, "/api/v1/attachments", RouteDoc(
             summary: "Upload a file to send: the body is the file, Content-Type its declared type (checked against the bytes), ?fileName= its name. Send it with attachmentIds.",
             tag: "messages", bodyMediaType: "application/octet-stream", response: "Attachment", status: 201,
-            query: [QueryParameter("fileName", Schema.string, "the file's name")], errors: [413, 422]), handler: upload)
+            query: [QueryParameter("fileName", Schema.string, "the file's name")], errors: [413, 422, 503]), handler: upload)
         api.authenticated(.get, "/api/v1/attachments/{id}", RouteDoc(
             summary: "An attachment, with a signed link valid for an hour", tag: "messages", response: "AttachmentDetail", errors: [404]), handler: detail)
         api.authenticated(.get, "/api/v1/attachments/{id}/content", RouteDoc(
@@ -64,6 +64,10 @@ struct AttachmentsController {
             case .contentType: throw APIError.unprocessable("content_type_mismatch", refusal.description, field: "Content-Type")
             case .empty: throw APIError.badRequest(refusal.description)
             }
+        } catch let failure as BlobStoreError {
+            // The store's own answer stays in the log; the caller learns only that it failed.
+            services.logger.error("the file store refused a file", metadata: ["error": "\(failure)"])
+            throw APIError(.serviceUnavailable, code: "storage_unavailable", message: "the file store could not keep the file; try again later")
         }
     }
 
