@@ -108,6 +108,10 @@ public struct OutboxRepository: Sendable {
             try await EventLog.append(on: db, workspaceId: job.workspaceId, type: .messageUpdated, subjectId: job.messageId,
                                       payload: ["messageId": job.messageId], at: now)
         }
+        // Receipts that arrived before the provider's id was known apply now.
+        if case .sent(let providerMessageId) = outcome {
+            _ = try await MessageStatusUpdater(database: database).applyEarly(channelId: job.channelId, providerMessageId: providerMessageId, at: now)
+        }
     }
 
     static func fail(on db: any SQLDatabase, job: OutboxJob, reason: String, code: String?, text: String?, at now: Date) async throws {
@@ -152,7 +156,19 @@ public struct MessageStatusUpdater: Sendable {
     public func apply(channelId: Int64, providerMessageId: String, status: DeliveryStatus, reason: String?, code: String?, text: String?, at now: Date) async throws -> Bool {
         let from = Self.predecessors(of: status)
         guard !from.isEmpty else { return false }
-        return try await database.transaction { db in
+        let changed = try await database.transaction { db in
+            try await Self.advance(on: db, channelId: channelId, providerMessageId: providerMessageId, status: status, from: from,
+                                   reason: reason, code: code, text: text, at: now)
+        }
+        if changed { return true }
+        // No message has this id yet: the receipt may have overtaken the send's answer.
+        return try await keepEarly(channelId: channelId, providerMessageId: providerMessageId, status: status,
+                                   reason: reason, code: code, text: text, at: now)
+    }
+
+    /// Moves the message with this provider id to `status` if it is in one of `from`.
+    static func advance(on db: any SQLDatabase, channelId: Int64, providerMessageId: String, status: DeliveryStatus, from: [DeliveryStatus],
+                        reason: String?, code: String?, text: String?, at now: Date) async throws -> Bool {
             guard let row = try await db.raw("""
                 UPDATE messages SET status = \(bind: status.rawValue),
                     failure_reason = COALESCE(\(bind: reason), failure_reason), provider_error_code = COALESCE(\(bind: code), provider_error_code),
@@ -165,6 +181,5 @@ public struct MessageStatusUpdater: Sendable {
             try await EventLog.append(on: db, workspaceId: try row.decode(column: "workspace_id", as: Int64.self), type: .messageUpdated,
                                       subjectId: id, payload: ["messageId": id], at: now)
             return true
-        }
     }
 }
