@@ -133,7 +133,7 @@ public struct ChannelRepository: Sendable {
 
     static func decodeCredentials(_ row: any SQLRow) throws -> [String: String] {
         let json = try row.decode(column: "credentials", as: String.self)
-        return (try? JSONDecoder.store.decode([String: String].self, from: Data(json.utf8))) ?? [:]
+        return try StoredJSON.decode([String: String].self, from: json, column: "channels.credentials", id: try? row.decode(column: "id", as: Int64.self))
     }
 
     static func decode(_ row: any SQLRow) throws -> Channel {

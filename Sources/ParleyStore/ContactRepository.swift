@@ -203,7 +203,7 @@ public struct ContactRepository: Sendable {
 
     static func decodeRow(_ row: any SQLRow) throws -> Contact {
         let customJSON = try row.decode(column: "custom_fields", as: String.self)
-        let custom = (try? JSONDecoder.store.decode([String: CustomFieldValue].self, from: Data(customJSON.utf8))) ?? [:]
+        let custom = try StoredJSON.decode([String: CustomFieldValue].self, from: customJSON, column: "contacts.custom_fields", id: try? row.decode(column: "id", as: Int64.self))
         return Contact(
             id: try row.decode(column: "id", as: Int64.self),
             workspaceId: try row.decode(column: "workspace_id", as: Int64.self),

@@ -22,7 +22,7 @@ public struct CustomFieldRepository: Sendable {
                     key: try row.decode(column: "key", as: String.self),
                     label: try row.decode(column: "label", as: String.self),
                     type: try row.decodeEnum(column: "type", as: CustomFieldType.self),
-                    options: (try? JSONDecoder.store.decode([String].self, from: Data(options.utf8))) ?? []
+                    options: try StoredJSON.decode([String].self, from: options, column: "custom_field_definitions.options")
                 )
             }
     }

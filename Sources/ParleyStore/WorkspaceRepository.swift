@@ -58,7 +58,7 @@ public struct WorkspaceRepository: Sendable {
 
     static func decode(_ row: any SQLRow) throws -> Workspace {
         let categoriesJSON = try row.decode(column: "closing_categories", as: String.self)
-        let categories = (try? JSONDecoder.store.decode([String].self, from: Data(categoriesJSON.utf8))) ?? []
+        let categories = try StoredJSON.decode([String].self, from: categoriesJSON, column: "workspaces.closing_categories", id: try? row.decode(column: "id", as: Int64.self))
         return Workspace(
             id: try row.decode(column: "id", as: Int64.self),
             name: try row.decode(column: "name", as: String.self),
