@@ -76,7 +76,8 @@ struct WorkflowAssignmentTests {
             for stream in streams { _ = try await stream.next("ready") }
             let expected: Set<Int64> = [agents[0].id, agents[2].id]
             var online: Set<Int64> = []
-            for _ in 0..<200 where !expected.isSubset(of: online) {
+            // Presence travels through the realtime bus: wait for it (up to 20 s on a busy machine).
+            for _ in 0..<800 where !expected.isSubset(of: online) {
                 online = Set((try await api.send(.get, "/api/v1/presence").json["online"] as? [[String: Any]] ?? [])
                     .compactMap { ($0["id"] as? NSNumber)?.int64Value })
                 if !expected.isSubset(of: online) { try await Task.sleep(for: .milliseconds(25)) }
