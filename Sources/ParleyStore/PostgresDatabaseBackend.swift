@@ -28,7 +28,8 @@ public final class PostgresDatabaseBackend: Database {
         guard let user = components.user, !user.isEmpty else {
             throw StoreError.invalidDatabaseURL("PostgreSQL URL needs a user name")
         }
-        let tlsMode = components.queryItems?.first(where: { $0.name == "sslmode" })?.value ?? "disable"
+        // As libpq: TLS when the server offers it, plain otherwise.
+        let tlsMode = components.queryItems?.first(where: { $0.name == "sslmode" })?.value ?? "prefer"
         let tls: PostgresClient.Configuration.TLS
         switch tlsMode {
         case "disable": tls = .disable

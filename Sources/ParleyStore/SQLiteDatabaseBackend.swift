@@ -4,6 +4,7 @@ import NIOPosix
 import SQLKit
 import SQLiteKit
 import SQLiteNIO
+import Synchronization
 
 /// The embedded backend: one SQLite file in WAL mode, one writer connection whose transactions
 /// are serialised, and a few reader connections that never wait for the writer.
@@ -11,15 +12,26 @@ public final class SQLiteDatabaseBackend: Database {
     public let kind = DatabaseKind.sqlite
     public let commits = CommitSignal()
     public let path: String
-    private let writer: SQLiteConnection
+    /// The writer connection; replaced (under `writeLock`) when a failed ROLLBACK leaves it in
+    /// an unknown state.
+    private let writerBox: Mutex<SQLiteConnection>
     private let readers: [SQLiteConnection]
     private let writeLock = AsyncLock()
     private let nextReader = Counter()
+    private let logger: Logger
+    /// What ends a failed transaction; tests make it fail to exercise the recovery.
+    let rollbackBox = Mutex("ROLLBACK")
+    var rollbackStatement: String {
+        get { rollbackBox.withLock { $0 } }
+        set { rollbackBox.withLock { $0 = newValue } }
+    }
+    private var writer: SQLiteConnection { writerBox.withLock { $0 } }
 
-    private init(path: String, writer: SQLiteConnection, readers: [SQLiteConnection]) {
+    private init(path: String, writer: SQLiteConnection, readers: [SQLiteConnection], logger: Logger) {
         self.path = path
-        self.writer = writer
+        self.writerBox = Mutex(writer)
         self.readers = readers
+        self.logger = logger
     }
 
     /// Opens (creating if needed) the database file at `path`.
@@ -28,6 +40,17 @@ public final class SQLiteDatabaseBackend: Database {
         if !directory.isEmpty {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
+        let writer = try await openWriter(path: path, logger: logger)
+        var readers: [SQLiteConnection] = []
+        for _ in 0..<max(1, readerCount) {
+            let reader = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+            try await configure(reader)
+            readers.append(reader)
+        }
+        return SQLiteDatabaseBackend(path: path, writer: writer, readers: readers, logger: logger)
+    }
+
+    private static func openWriter(path: String, logger: Logger) async throws -> SQLiteConnection {
         let writer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
         // WAL lets readers proceed while the writer writes; NORMAL sync is durable at checkpoints
         // and safe against corruption in WAL mode.
@@ -35,13 +58,21 @@ public final class SQLiteDatabaseBackend: Database {
             _ = try await writer.query(pragma)
         }
         try await configure(writer)
-        var readers: [SQLiteConnection] = []
-        for _ in 0..<max(1, readerCount) {
-            let reader = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-            try await configure(reader)
-            readers.append(reader)
+        return writer
+    }
+
+    /// Closes the writer, which rolls back whatever it still had open, and opens a fresh one.
+    /// Called with `writeLock` held.
+    private func reopenWriter() async {
+        let old = writer
+        try? await old.close()
+        do {
+            let fresh = try await Self.openWriter(path: path, logger: logger)
+            writerBox.withLock { $0 = fresh }
+            logger.warning("SQLite writer reopened after a failed rollback")
+        } catch {
+            logger.error("SQLite writer could not be reopened", metadata: ["error": "\(error)"])
         }
-        return SQLiteDatabaseBackend(path: path, writer: writer, readers: readers)
     }
 
     private static func configure(_ connection: SQLiteConnection) async throws {
@@ -67,7 +98,13 @@ public final class SQLiteDatabaseBackend: Database {
                 commits.signal()
                 return result
             } catch {
-                try? await db.raw("ROLLBACK").run()
+                do {
+                    try await db.raw(SQLQueryString(rollbackStatement)).run()
+                } catch {
+                    // The writer may still be inside the failed transaction: every later write
+                    // would be refused, or join it. A fresh connection starts clean.
+                    await reopenWriter()
+                }
                 throw error
             }
         } catch {
