@@ -43,6 +43,12 @@ public struct Attachment: Codable, Sendable, Equatable {
     public var failure: String?
     /// A signed link with an expiry, set by the server for whoever may read it.
     public var url: String?
+    /// The row's own key for signing links; never encoded.
+    public var signingKey: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, messageId, kind, status, contentType, fileName, size, failure, url
+    }
 
     public init(id: Int64, messageId: Int64?, kind: AttachmentKind, status: AttachmentStatus, contentType: String?, fileName: String,
                 size: Int64?, failure: String? = nil, url: String? = nil) {

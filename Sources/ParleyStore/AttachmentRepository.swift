@@ -219,6 +219,12 @@ public struct AttachmentRepository: Sendable {
     }
 
     static func decode(_ row: any SQLRow) throws -> StoredAttachment {
+        var stored = try decodeRow(row)
+        stored.attachment.signingKey = stored.accessKey
+        return stored
+    }
+
+    static func decodeRow(_ row: any SQLRow) throws -> StoredAttachment {
         let kind = AttachmentKind(rawValue: try row.decode(column: "kind", as: String.self)) ?? .document
         let status = AttachmentStatus(rawValue: try row.decode(column: "status", as: String.self)) ?? .failed
         return StoredAttachment(

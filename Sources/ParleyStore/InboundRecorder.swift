@@ -33,6 +33,8 @@ public struct InboundMessage: Sendable {
     public var opensConversation = true
     /// Files the message named, downloaded later by the media worker.
     public var media: [MediaSource] = []
+    /// Files the sender uploaded first (a website visitor), tied to the message as it is stored.
+    public var uploads: [Int64] = []
 
     public init(channelId: Int64, externalId: String, aliasId: String? = nil, displayName: String?, phone: String? = nil,
                 providerMessageId: String, providerTimestamp: Date, text: String, contentKind: String = "text", content: String? = nil,
@@ -127,6 +129,10 @@ public struct InboundRecorder: Sendable {
             guard let messageId = try inserted?.decode(column: "id", as: Int64.self) else {
                 // The same message was stored before (a replay, or a concurrent delivery that won).
                 throw DuplicateDelivery()
+            }
+            if !message.uploads.isEmpty {
+                try await AttachmentRepository.link(on: db, ids: message.uploads, messageId: messageId, workspaceId: workspaceId,
+                                                    userId: nil, visitor: message.externalId)
             }
             if !message.media.isEmpty {
                 try await AttachmentRepository.insertPending(on: db, workspaceId: workspaceId, messageId: messageId, channelId: message.channelId,

@@ -161,7 +161,7 @@ struct SystemAPITests {
                 "POST /api/v1/events/ticket", "GET /api/v1/events", "GET /api/v1/presence",
                 "POST /api/v1/channels/{id}/webchat/identity-secret", "GET /widget.js", "GET /widget/frame", "POST /widget/v1/session",
                 "GET /widget/v1/messages", "POST /widget/v1/messages", "GET /widget/v1/events",
-                "POST /api/v1/attachments", "GET /api/v1/attachments/{id}", "GET /api/v1/attachments/{id}/content", "GET /files/{id}",
+                "POST /api/v1/attachments", "GET /api/v1/attachments/{id}", "GET /api/v1/attachments/{id}/content", "GET /files/{id}", "POST /widget/v1/attachments",
                 "GET /api/v1/workflows", "POST /api/v1/workflows", "GET /api/v1/workflow-templates", "POST /api/v1/workflows/from-template",
                 "GET /api/v1/workflows/{id}", "PATCH /api/v1/workflows/{id}", "DELETE /api/v1/workflows/{id}",
                 "GET /api/v1/workflows/{id}/runs", "POST /api/v1/workflows/{id}/runs", "POST /hooks/workflows/{id}",

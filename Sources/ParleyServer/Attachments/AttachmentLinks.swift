@@ -13,12 +13,16 @@ enum AttachmentLinks {
     static let providerLifetime: TimeInterval = 7 * 24 * 3600
 
     static func path(_ stored: StoredAttachment, expires: Date) -> String {
-        let seconds = Int64(expires.timeIntervalSince1970)
-        return "/files/\(stored.attachment.id)?expires=\(seconds)&signature=\(signature(stored, expires: seconds))"
+        path(id: stored.attachment.id, key: stored.accessKey, expires: expires)
     }
 
-    static func signature(_ stored: StoredAttachment, expires: Int64) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: Array("\(stored.attachment.id).\(expires)".utf8), using: SymmetricKey(data: Array(stored.accessKey.utf8)))
+    static func path(id: Int64, key: String, expires: Date) -> String {
+        let seconds = Int64(expires.timeIntervalSince1970)
+        return "/files/\(id)?expires=\(seconds)&signature=\(signature(id: id, key: key, expires: seconds))"
+    }
+
+    static func signature(id: Int64, key: String, expires: Int64) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Array("\(id).\(expires)".utf8), using: SymmetricKey(data: Array(key.utf8)))
         return mac.map { String(format: "%02x", $0) }.joined()
     }
 
@@ -30,7 +34,7 @@ enum AttachmentLinks {
 
     static func check(_ stored: StoredAttachment, expires: String?, signature: String?, now: Date) -> Check {
         guard let expires, let seconds = Int64(expires), let signature,
-              constantTimeEquals(signature, Self.signature(stored, expires: seconds)) else { return .forged }
+              constantTimeEquals(signature, Self.signature(id: stored.attachment.id, key: stored.accessKey, expires: seconds)) else { return .forged }
         return Double(seconds) < now.timeIntervalSince1970 ? .expired : .valid
     }
 }

@@ -13,9 +13,14 @@ struct VisitorMessage: Encodable, Sendable, Equatable {
     let status: DeliveryStatus
     /// The agent's name on the team's messages.
     let author: String?
+    /// The message's files, each with a signed link valid for an hour.
+    let attachments: [VisitorAttachment]?
 
     /// `names`: the workspace's user names by id; the visitor sees only the sender's first name.
-    init(_ message: Message, names: [Int64: String]) {
+    init(_ message: Message, names: [Int64: String], now: Date = Date()) {
+        attachments = message.attachments.map { files in
+            files.map { VisitorAttachment($0, expires: now.addingTimeInterval(AttachmentLinks.readerLifetime)) }
+        }
         id = message.id
         from = message.direction == .inbound ? "visitor" : "agent"
         text = message.text ?? ""
@@ -27,6 +32,27 @@ struct VisitorMessage: Encodable, Sendable, Equatable {
     /// How an agent is named to visitors: "Ana" for "Ana Núñez".
     static func firstName(_ name: String) -> String {
         name.split(separator: " ").first.map(String.init) ?? name
+    }
+}
+
+/// A file as the widget shows it: what it is, and a signed link (no session: the visitor has none).
+struct VisitorAttachment: Encodable, Sendable, Equatable {
+    let id: Int64
+    let kind: AttachmentKind
+    let status: AttachmentStatus
+    let fileName: String
+    let contentType: String?
+    let size: Int64?
+    let url: String?
+
+    init(_ file: Attachment, expires: Date) {
+        id = file.id
+        kind = file.kind
+        status = file.status
+        fileName = file.fileName
+        contentType = file.contentType
+        size = file.size
+        url = file.status == .stored ? file.signingKey.map { AttachmentLinks.path(id: file.id, key: $0, expires: expires) } : nil
     }
 }
 

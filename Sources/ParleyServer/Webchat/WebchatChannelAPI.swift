@@ -122,7 +122,14 @@ extension OpenAPIDocument {
         ("WidgetMessage", Schema.object([
             ("id", Schema.integer), ("from", Schema.enumeration(["visitor", "agent"])), ("text", Schema.string), ("at", Schema.dateTime),
             ("status", Schema.enumeration(DeliveryStatus.allCases.map(\.rawValue))), ("author", Schema.nullableString),
+            ("attachments", ["type": ["array", "null"], "items": Schema.ref("WidgetAttachment")]),
         ], required: ["id", "from", "text", "at", "status"])),
+        ("WidgetAttachment", Schema.object([
+            ("id", Schema.integer), ("kind", Schema.enumeration(AttachmentKind.allCases.map(\.rawValue))),
+            ("status", Schema.enumeration(["pending", "stored", "failed"])), ("fileName", Schema.string),
+            ("contentType", Schema.nullableString), ("size", Schema.nullableInteger),
+            ("url", ["type": ["string", "null"], "description": "a signed link, valid for an hour"]),
+        ], required: ["id", "kind", "status", "fileName"])),
         ("WidgetMessagePage", Schema.page(of: "WidgetMessage")),
         ("WidgetSession", Schema.object([
             ("token", Schema.string),
@@ -132,6 +139,7 @@ extension OpenAPIDocument {
         ], required: ["token", "visitor", "messages", "hasMore", "unread", "offline"])),
         ("WidgetMessageRequest", Schema.object([
             ("text", Schema.string), ("clientId", Schema.nullableString), ("name", Schema.nullableString), ("email", Schema.nullableString),
+            ("attachmentIds", ["type": "array", "items": Schema.integer, "maxItems": 1, "description": "one file uploaded with POST /widget/v1/attachments; text may then be empty"]),
         ], required: ["text"])),
     ]
 }

@@ -55,6 +55,8 @@ struct WidgetController {
         /// From the pre-chat form, with the first message.
         let name: String?
         let email: String?
+        /// A file uploaded with `POST /widget/v1/attachments`; the text is then optional.
+        let attachmentIds: [Int64]?
     }
 
     func register(_ api: APIRoutes) {
@@ -70,6 +72,7 @@ struct WidgetController {
         api.add(.post, "/widget/v1/messages", RouteDoc(summary: "A visitor writes; the first message makes them a contact. " + visitorAuth,
                                                       tag: "widget", authenticated: false, body: "WidgetMessageRequest", response: "WidgetMessage",
                                                       status: 201, alternateStatus: 200, errors: [403, 429]), handler: send)
+        registerAttachments(api, visitorAuth: visitorAuth)
     }
 
     // MARK: Handlers
@@ -129,7 +132,9 @@ struct WidgetController {
         let (channel, token) = try await authenticate(request)
         try limit(WidgetRateLimiter.visitorMessages, key: "visitor|\(channel.channelId)|\(token.externalId)")
         let body = try await RequestDecoding.decode(MessageRequest.self, from: request, context: context)
-        let text = body.text.trimmingCharacters(in: .whitespacesAndNewlines)
+        var text = body.text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let uploads = try await checkedUploads(body.attachmentIds ?? [], channel: channel, token: token)
+        if text.isEmpty, let first = uploads.first { text = "[\(first.attachment.kind.rawValue)] \(first.attachment.fileName)" }
         guard !text.isEmpty else { throw APIError.badRequest("field 'text' must not be empty", field: "text") }
         guard text.count <= Self.maxTextLength else {
             throw APIError.badRequest("field 'text' must be at most \(Self.maxTextLength) characters", field: "text")
@@ -143,11 +148,11 @@ struct WidgetController {
         let email = try body.email.map { try Self.validEmail($0) }.flatMap { $0.isEmpty ? nil : $0 }
         var profile = ContactFields()
         if let email { profile.email = .some(email) }
-        let result = try await services.inbound.record(
-            InboundMessage(channelId: channel.channelId, externalId: token.externalId, displayName: name,
-                           providerMessageId: "web-" + (body.clientId ?? UUID().uuidString.lowercased()),
-                           providerTimestamp: services.clock.now(), text: text, profile: profile),
-            workspaceId: channel.workspaceId, receivedAt: services.clock.now())
+        var inbound = InboundMessage(channelId: channel.channelId, externalId: token.externalId, displayName: name,
+                                     providerMessageId: "web-" + (body.clientId ?? UUID().uuidString.lowercased()),
+                                     providerTimestamp: services.clock.now(), text: text, profile: profile)
+        inbound.uploads = uploads.map(\.attachment.id)
+        let result = try await services.inbound.record(inbound, workspaceId: channel.workspaceId, receivedAt: services.clock.now())
         if result.stored { services.countInbound(channel: "webchat") }
         if result.stored, name != nil || email != nil,
            let contact = try await services.contacts.find(id: result.contactId, workspaceId: channel.workspaceId) {
@@ -156,7 +161,7 @@ struct WidgetController {
         guard let message = try await services.timeline.messages(ids: [result.messageId], workspaceId: channel.workspaceId)[result.messageId] else {
             throw APIError.notFound("message")
         }
-        return JSONResponse(VisitorMessage(message, names: [:]), status: result.stored ? .created : .ok)
+        return JSONResponse(VisitorMessage(message, names: [:], now: services.clock.now()), status: result.stored ? .created : .ok)
     }
 
     // MARK: Checks
@@ -223,7 +228,7 @@ struct WidgetController {
 
     func present(_ messages: [Message], workspaceId: Int64) async throws -> [VisitorMessage] {
         let names = try await services.users.names(ids: Array(Set(messages.compactMap(\.senderUserId))), workspaceId: workspaceId)
-        return messages.map { VisitorMessage($0, names: names) }
+        return messages.map { VisitorMessage($0, names: names, now: services.clock.now()) }
     }
 
     /// Fills (or, for a verified user's site, replaces) the contact's name and email.

@@ -32,6 +32,15 @@ async function call(method, path, body) {
   return data;
 }
 
+// A file goes up first; the message then names it.
+async function upload(file) {
+  const headers = { "X-Parley-Host": host, "X-Parley-Visitor": state.token, "Content-Type": file.type || "application/octet-stream" };
+  const response = await fetch(`/widget/v1/attachments?fileName=${encodeURIComponent(file.name)}`, { method: "POST", headers, body: file, credentials: "omit" });
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) throw Object.assign(new Error(data.error?.message || response.statusText), { status: response.status });
+  return data;
+}
+
 // ---- The view
 
 document.documentElement.style.setProperty("--brand", config.color);
@@ -47,10 +56,14 @@ const text = h("textarea", { name: "text", rows: "1", maxlength: "4096", placeho
   oninput: signalTyping, onblur: () => stopTyping() });
 const nameField = h("input", { name: "name", autocomplete: "name", maxlength: "100", "aria-label": "Your name", placeholder: "Your name" });
 const emailField = h("input", { name: "email", type: "email", autocomplete: "email", maxlength: "254", "aria-label": "Your email", placeholder: "Your email", required: true });
+const fileInput = h("input", { type: "file", hidden: true, onchange: () => pick(fileInput.files?.[0]) });
+const attach = h("button", { type: "button", class: "attach", "aria-label": "Attach a file", onclick: () => fileInput.click() },
+  h("span", { "aria-hidden": "true" }, "+"));
+const chip = h("p", { class: "chip", hidden: true });
 const prechat = h("fieldset", { class: "prechat", hidden: true }, h("legend", {}, "Before we start"), nameField, emailField);
 // Validated by hand: a hidden pre-chat field must not block the form.
-const form = h("form", { class: "composer", novalidate: true, onsubmit: send }, prechat,
-  h("div", { class: "row" }, text, h("button", { type: "submit", class: "send", "aria-label": "Send" }, h("span", { "aria-hidden": "true" }, "➤"))));
+const form = h("form", { class: "composer", novalidate: true, onsubmit: send }, prechat, chip, fileInput,
+  h("div", { class: "row" }, attach, text, h("button", { type: "submit", class: "send", "aria-label": "Send" }, h("span", { "aria-hidden": "true" }, "➤"))));
 const panel = h("section", { class: "panel", hidden: true, "aria-label": config.name },
   h("header", {}, h("h1", {}, config.name), h("button", { type: "button", class: "close", "aria-label": "Close chat", onclick: () => setOpen(false) }, "×")),
   h("div", { class: "scroll" }, intro, log, typing), notice, form);
@@ -73,13 +86,36 @@ function renderMessage(message) {
   const time = new Date(message.at);
   const item = h("li", { class: "msg " + message.from, "data-id": message.id },
     message.author ? h("span", { class: "author" }, message.author) : null,
-    h("p", { class: "text" }, message.text),
+    message.attachments?.length && /^\[[a-z]+\]/.test(message.text) ? null : h("p", { class: "text" }, message.text),
+    (message.attachments || []).map(fileView),
     h("time", { datetime: message.at, title: time.toLocaleString() }, time.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })));
   const existing = log.querySelector(`li[data-id="${message.id}"]`);
   if (existing) { existing.replaceWith(item); return; }
   // Keep id order: a message may arrive on the socket before the answer to its own POST.
   const later = [...log.children].find((li) => Number(li.dataset.id) > message.id);
   log.insertBefore(item, later || null);
+}
+
+function fileView(file) {
+  if (!file.url) return h("p", { class: "text file" }, file.status === "failed" ? `${file.fileName}: not kept` : "A file is on its way…");
+  if (file.kind === "image" || file.kind === "sticker") return h("a", { class: "file", href: file.url, target: "_blank", rel: "noopener" }, h("img", { src: file.url, alt: file.fileName, loading: "lazy" }));
+  return h("a", { class: "text file", href: file.url, download: file.fileName }, `↓ ${file.fileName}`);
+}
+
+async function pick(file) {
+  fileInput.value = "";
+  if (!file || !state.token) return;
+  chip.textContent = `Uploading ${file.name}…`;
+  chip.hidden = false;
+  try {
+    state.file = await upload(file);
+    chip.textContent = `${state.file.fileName} — ready to send`;
+    showNotice("");
+  } catch (error) {
+    state.file = null;
+    chip.hidden = true;
+    showNotice(error.message);
+  }
 }
 
 function upsert(message) {
@@ -180,8 +216,10 @@ function stopTyping() { if (lastTyping) { lastTyping = 0; send$({ type: "typing"
 async function send(event) {
   event.preventDefault();
   const body = text.value.trim();
-  if (!body || !state.token) return;
+  const file = state.file;
+  if ((!body && !file) || !state.token) return;
   const request = { text: body, clientId: crypto.randomUUID() };
+  if (file) request.attachmentIds = [file.id];
   if (!prechat.hidden) {
     if (!emailField.value.trim() || !emailField.checkValidity()) { showNotice("Please leave your email so we can reply."); emailField.focus(); return; }
     request.name = nameField.value.trim();
@@ -189,13 +227,14 @@ async function send(event) {
   }
   text.value = "";
   stopTyping();
-  const sending = h("li", { class: "msg visitor sending", "aria-label": "Sending" }, h("p", { class: "text" }, body));
+  const sending = h("li", { class: "msg visitor sending", "aria-label": "Sending" }, h("p", { class: "text" }, body || file.fileName));
   log.append(sending);
   scrollDown();
   for (let attempt = 0; ; attempt++) {
     try {
       upsert(await call("POST", "/widget/v1/messages", request));
       prechat.hidden = true;
+      if (file) { state.file = null; chip.hidden = true; }
       state.visitor = { ...state.visitor, known: true };
       showNotice("");
       break;
