@@ -33,7 +33,7 @@ public struct ChannelRepository: Sendable {
         apiBaseUrl: String?, webchat: WebchatSettings? = nil, actorUserId: Int64?, at now: Date
     ) async throws -> Channel {
         let secret = TokenRepository.generate()
-        let json = String(decoding: try JSONEncoder.store.encode(credentials), as: UTF8.self)
+        let json = try CredentialEncryption.store(String(decoding: try JSONEncoder.store.encode(credentials), as: UTF8.self))
         return try await database.transaction { db in
             let row = try await db.raw("""
                 INSERT INTO channels (workspace_id, kind, name, credentials, api_base_url, webhook_secret, created_at, updated_at)
@@ -93,7 +93,7 @@ public struct ChannelRepository: Sendable {
                     credentials[key] = value.isEmpty ? nil : value
                 }
             }
-            let json = String(decoding: try JSONEncoder.store.encode(credentials), as: UTF8.self)
+            let json = try CredentialEncryption.store(String(decoding: try JSONEncoder.store.encode(credentials), as: UTF8.self))
             let existing = try Self.decode(current)
             let apiBaseUrl: String? = update.apiBaseUrl ?? existing.apiBaseUrl
             let row = try await db.raw("""
@@ -132,8 +132,9 @@ public struct ChannelRepository: Sendable {
     }
 
     static func decodeCredentials(_ row: any SQLRow) throws -> [String: String] {
-        let json = try row.decode(column: "credentials", as: String.self)
-        return try StoredJSON.decode([String: String].self, from: json, column: "channels.credentials", id: try? row.decode(column: "id", as: Int64.self))
+        let id = try? row.decode(column: "id", as: Int64.self)
+        let json = try CredentialEncryption.read(try row.decode(column: "credentials", as: String.self), id: id)
+        return try StoredJSON.decode([String: String].self, from: json, column: "channels.credentials", id: id)
     }
 
     static func decode(_ row: any SQLRow) throws -> Channel {

@@ -10,7 +10,7 @@ struct Parley: AsyncParsableCommand {
         abstract: "Parley: an omnichannel customer-messaging inbox.",
         version: parleyVersion,
         subcommands: [Serve.self, Migrate.self, UserCommand.self, WorkspaceCommand.self, ContactsCommand.self, Demo.self,
-                      Backup.self, Restore.self, Move.self],
+                      Backup.self, Restore.self, Move.self, Secrets.self],
         defaultSubcommand: Serve.self
     )
 }

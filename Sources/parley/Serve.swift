@@ -77,6 +77,11 @@ struct Serve: AsyncParsableCommand {
         let db = try await DatabaseFactory.open(url: database.resolvedDatabaseURL, logger: logger)
         do {
             try await Migrator(database: db, logger: logger).migrate()
+            // Channel credentials are encrypted at rest; rows from before the key are encrypted now.
+            let secrets = try SecretKey.load(databaseURL: database.resolvedDatabaseURL)
+            CredentialEncryption.install(secrets)
+            let encrypted = try await ChannelRepository(database: db).encryptStoredCredentials(with: secrets)
+            if encrypted > 0 { logger.info("encrypted stored channel credentials", metadata: ["channels": "\(encrypted)"]) }
             let blobs = try BlobStores.make(storageURL: Environment.value("PARLEY_STORAGE_URL"), databaseURL: database.resolvedDatabaseURL,
                                             environment: ProcessInfo.processInfo.environment)
             logger.info("attachments stored", metadata: ["store": "\(blobs.summary)"])
