@@ -82,7 +82,8 @@ struct MessagesController {
         let body = try await RequestDecoding.decode(SendBody.self, from: request, context: context)
         let content: OutboundContent
         let attachments = body.attachmentIds ?? []
-        switch (body.text ?? (attachments.isEmpty ? nil : ""), body.template, body.tag) {
+        // A file alone is a message with empty text, unless it fills a template's header.
+        switch (body.text ?? (attachments.isEmpty || body.template != nil ? nil : ""), body.template, body.tag) {
         case (let text?, nil, let tag):
             let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !trimmed.isEmpty || !attachments.isEmpty else { throw APIError.badRequest("field 'text' must not be empty", field: "text") }

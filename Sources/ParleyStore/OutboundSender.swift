@@ -212,14 +212,23 @@ public struct OutboundSender: Sendable {
     /// The request's uploads, each the sender's own and unsent, and each a kind and size the channel takes.
     static func checkedAttachments(on db: any SQLDatabase, request: OutboundRequest, channel: ChannelKind) async throws -> [StoredAttachment] {
         guard !request.attachmentIds.isEmpty else { return [] }
-        if case .template = request.content { throw OutboundError.attachment("a template message cannot carry an attachment") }
         guard request.attachmentIds.count == 1 else { throw OutboundError.attachment("send one attachment per message") }
+        let template: Bool
+        if case .template = request.content { template = true } else { template = false }
         var files: [StoredAttachment] = []
         for id in request.attachmentIds {
             guard let file = try await db.raw("SELECT \(unsafeRaw: AttachmentRepository.columns) FROM attachments WHERE id = \(bind: id) AND workspace_id = \(bind: request.workspaceId)")
                     .first().map(AttachmentRepository.decode),
                   file.attachment.messageId == nil, file.attachment.status == .stored, request.senderUserId != nil, file.uploadedBy == request.senderUserId else {
                 throw OutboundError.attachment("attachment \(id) is not an unsent upload of yours")
+            }
+            if template {
+                // WhatsApp's templates may have a media header: the file fills it (outside the 24 hours too).
+                guard channel == .whatsapp, [.image, .video, .document].contains(file.attachment.kind) else {
+                    throw OutboundError.attachment("only a WhatsApp template's header takes a file: an image, a video or a document")
+                }
+                files.append(file)
+                continue
             }
             if let why = AttachmentLimits.outboundRefusal(channel: channel, kind: file.attachment.kind, size: file.attachment.size ?? 0) {
                 throw OutboundError.attachment(why)

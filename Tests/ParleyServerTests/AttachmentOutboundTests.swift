@@ -197,3 +197,34 @@ struct AttachmentOutboundTests {
         }
     }
 }
+
+/// WhatsApp past its 24 hours: a template whose header is the agent's image.
+@Suite("Attachments: template headers")
+struct AttachmentTemplateTests {
+    @Test(arguments: TestBackend.all)
+    func aWhatsAppTemplateCarriesAnImageHeaderOutsideTheWindow(backend: TestBackend) async throws {
+        try await APIHarness.run(backend) { (api: APIHarness) async throws in
+            try await api.withSimulator { simulator in
+                let (contact, channelId) = try await AttachmentOutboundTests.contact(on: .whatsapp, api: api, simulator: simulator)
+                simulator.addWhatsAppTemplate(waba: "WABA1", name: "order_photo", language: "en_US", body: "Your order {{1}}")
+                _ = try await api.send(.post, "/api/v1/channels/\(channelId)/templates/sync")
+                api.clock.advance(by: 25 * 3600)
+                let image = try AttachmentOutboundTests.uploadedId(try await AttachmentOutboundTests.upload(api, AttachmentInboundTests.png("header"), type: "image/png", name: "order.png"))
+                let text = try await api.send(.post, "/api/v1/contacts/\(contact)/messages", json: ["channelId": channelId, "attachmentIds": [image]])
+                #expect(text.status == .conflict, "a bare file is free content: refused past the 24 hours")
+                let sent = try await api.send(.post, "/api/v1/contacts/\(contact)/messages", json: [
+                    "channelId": channelId, "attachmentIds": [image],
+                    "template": ["name": "order_photo", "language": "en_US", "parameters": ["#1042"]],
+                ])
+                #expect(sent.status == .created, "\(sent.text)")
+                try await OutboxWorker(services: api.services).runOnce()
+                let wire = try #require(simulator.requests(.whatsapp).last { $0.path.hasSuffix("/messages") }).json
+                let components = (wire["template"] as? [String: Any])?["components"] as? [[String: Any]] ?? []
+                #expect(components.map { $0["type"] as? String } == ["header", "body"])
+                let header = (components.first?["parameters"] as? [[String: Any]])?.first
+                #expect(header?["type"] as? String == "image")
+                #expect(((header?["image"] as? [String: Any])?["link"] as? String)?.hasPrefix("https://parley.example.com/files/") == true)
+            }
+        }
+    }
+}

@@ -60,9 +60,18 @@ public struct WhatsAppAdapter: ChannelAdapter {
         }
         if let template = delivery.instructions.template {
             var body: [String: Any] = ["name": template.name, "language": ["code": template.language]]
-            if !template.parameters.isEmpty {
-                body["components"] = [["type": "body", "parameters": template.parameters.map { ["type": "text", "text": $0] }]]
+            var components: [[String: Any]] = []
+            if let file = delivery.attachment {
+                // A media header: the template's image, video or document, by link.
+                let type = file.kind.rawValue
+                var media: [String: Any] = ["link": file.url]
+                if file.kind == .document { media["filename"] = file.fileName }
+                components.append(["type": "header", "parameters": [["type": type, type: media]]])
             }
+            if !template.parameters.isEmpty {
+                components.append(["type": "body", "parameters": template.parameters.map { ["type": "text", "text": $0] }])
+            }
+            if !components.isEmpty { body["components"] = components }
             payload["type"] = "template"
             payload["template"] = body
         } else if let file = delivery.attachment {

@@ -166,7 +166,8 @@ export function composer(contact, initialChannelId, { onSent }) {
 
   function setWritable(text, send) {
     textarea.disabled = !text;
-    attach.setEnabled(text && mode !== "template");
+    // A WhatsApp template's media header takes a file too.
+    attach.setEnabled((text && mode !== "template") || (mode === "template" && state?.channelType === "whatsapp"));
     textarea.placeholder = text ? "Write a reply…" : mode === "template" ? "Free text is not allowed now: send a template." : "You cannot write to this contact now.";
     sendButton.disabled = !send;
   }
@@ -184,6 +185,10 @@ export function composer(contact, initialChannelId, { onSent }) {
     if (mode === "template" && state.allowed.includes("template")) {
       if (!template?.complete) { showError("Fill in every parameter of the template."); return; }
       body = { channelId, template: { name: template.name, language: template.language, parameters: template.parameters } };
+      if (attach.file) {
+        if (!["image", "video", "document"].includes(attach.file.kind)) { showError("A template's header takes an image, a video or a document."); return; }
+        body.attachmentIds = [attach.file.id];
+      }
     } else {
       const text = textarea.value;
       const file = attach.file;
