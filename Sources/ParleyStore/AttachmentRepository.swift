@@ -15,6 +15,26 @@ public struct StoredAttachment: Sendable, Equatable {
     public var uploadedByVisitor: String?
 }
 
+/// A file that arrived inside a message: its bytes already kept under `blobKey`, or refused.
+public struct ReceivedFile: Sendable, Equatable {
+    public var kind: AttachmentKind
+    public var blobKey: String?
+    public var size: Int64?
+    public var contentType: String?
+    public var fileName: String
+    /// Why it was not kept; nil when it was.
+    public var failure: String?
+
+    public init(kind: AttachmentKind, blobKey: String?, size: Int64?, contentType: String?, fileName: String, failure: String?) {
+        self.kind = kind
+        self.blobKey = blobKey
+        self.size = size
+        self.contentType = contentType
+        self.fileName = fileName
+        self.failure = failure
+    }
+}
+
 /// Attachments: the files of messages, and the durable download jobs for files a webhook named.
 public struct AttachmentRepository: Sendable {
     public let database: any Database
@@ -155,19 +175,16 @@ public struct AttachmentRepository: Sendable {
         }
     }
 
-    /// A file that came inside the message itself (an email's parts): stored, or failed with why.
-    public func insertReceived(workspaceId: Int64, messageId: Int64, channelId: Int64, kind: AttachmentKind, blobKey: String?, size: Int64?,
-                               contentType: String?, fileName: String, failure: String?, at now: Date) async throws {
-        try await database.transaction { db in
-            try await db.raw("""
-                INSERT INTO attachments (workspace_id, message_id, channel_id, kind, status, blob_key, size, content_type, file_name, access_key,
-                                         failure, created_at, updated_at)
-                VALUES (\(bind: workspaceId), \(bind: messageId), \(bind: channelId), \(bind: kind.rawValue), \(bind: failure == nil ? "stored" : "failed"),
-                        \(bind: blobKey), \(bind: size), \(bind: contentType), \(bind: fileName), \(bind: Self.newAccessKey()), \(bind: failure),
-                        \(bind: now.epochMilliseconds), \(bind: now.epochMilliseconds))
-                """).run()
-            try await Self.touchMessage(on: db, workspaceId: workspaceId, messageId: messageId, at: now)
-        }
+    /// A file that came inside the message itself (an email's part): stored, or failed with why;
+    /// inside the message's transaction.
+    static func insertReceived(on db: any SQLDatabase, workspaceId: Int64, messageId: Int64, channelId: Int64, file: ReceivedFile, at now: Date) async throws {
+        try await db.raw("""
+            INSERT INTO attachments (workspace_id, message_id, channel_id, kind, status, blob_key, size, content_type, file_name, access_key,
+                                     failure, created_at, updated_at)
+            VALUES (\(bind: workspaceId), \(bind: messageId), \(bind: channelId), \(bind: file.kind.rawValue), \(bind: file.failure == nil ? "stored" : "failed"),
+                    \(bind: file.blobKey), \(bind: file.size), \(bind: file.contentType), \(bind: file.fileName), \(bind: Self.newAccessKey()),
+                    \(bind: file.failure), \(bind: now.epochMilliseconds), \(bind: now.epochMilliseconds))
+            """).run()
     }
 
     /// One attachment of a workspace, or nil (another workspace's is not found).

@@ -35,6 +35,9 @@ public struct InboundMessage: Sendable {
     public var media: [MediaSource] = []
     /// Files the sender uploaded first (a website visitor), tied to the message as it is stored.
     public var uploads: [Int64] = []
+    /// Files that came inside the message (an email's parts), already in the blob store or
+    /// refused: recorded with the message, in its transaction.
+    public var received: [ReceivedFile] = []
 
     public init(channelId: Int64, externalId: String, aliasId: String? = nil, displayName: String?, phone: String? = nil,
                 providerMessageId: String, providerTimestamp: Date, text: String, contentKind: String = "text", content: String? = nil,
@@ -133,6 +136,10 @@ public struct InboundRecorder: Sendable {
             if !message.uploads.isEmpty {
                 try await AttachmentRepository.link(on: db, ids: message.uploads, messageId: messageId, workspaceId: workspaceId,
                                                     userId: nil, visitor: message.externalId)
+            }
+            for file in message.received {
+                try await AttachmentRepository.insertReceived(on: db, workspaceId: workspaceId, messageId: messageId, channelId: message.channelId,
+                                                              file: file, at: now)
             }
             if !message.media.isEmpty {
                 try await AttachmentRepository.insertPending(on: db, workspaceId: workspaceId, messageId: messageId, channelId: message.channelId,

@@ -62,28 +62,28 @@ struct EmailIngest {
                                      providerTimestamp: min(email.date ?? now, now), text: String(text.prefix(65_536)), content: json,
                                      profile: ContactFields(email: .some(sender.address)))
         message.opensConversation = !email.isAutomatic
+        // The parts go to the blob store first (a repeat is a no-op), and their rows into the message's own transaction.
+        message.received = try await keptAttachments(email, channel: channel)
         let result = try await services.inbound.record(message, workspaceId: channel.workspaceId, receivedAt: now)
-        if result.stored { try await keepAttachments(email, messageId: result.messageId, channel: channel, at: now) }
         return .stored(messageId: result.messageId, new: result.stored)
     }
 
-    /// An email's files came with it: each is checked and kept (or recorded as refused) at once.
-    func keepAttachments(_ email: ParsedEmail, messageId: Int64, channel: ChannelRepository.ProviderConfig, at now: Date) async throws {
+    /// An email's files came with it: each is checked and kept (or recorded as refused).
+    func keptAttachments(_ email: ParsedEmail, channel: ChannelRepository.ProviderConfig) async throws -> [ReceivedFile] {
+        var files: [ReceivedFile] = []
         for part in email.attachments where !part.bytes.isEmpty {
-            let declared = AttachmentKind.of(contentType: part.contentType.lowercased())
             do {
                 let accepted = try await AttachmentIntake(services: services).accept(
                     part.bytes, declaredType: part.contentType, fileName: part.filename, limit: AttachmentLimits.inboundMaximum(.email),
                     workspaceId: channel.workspaceId)
-                try await services.attachments.insertReceived(workspaceId: channel.workspaceId, messageId: messageId, channelId: channel.id,
-                                                              kind: accepted.kind, blobKey: accepted.blobKey, size: accepted.size,
-                                                              contentType: accepted.contentType, fileName: accepted.fileName, failure: nil, at: now)
+                files.append(ReceivedFile(kind: accepted.kind, blobKey: accepted.blobKey, size: accepted.size, contentType: accepted.contentType,
+                                          fileName: accepted.fileName, failure: nil))
             } catch let refusal as AttachmentIntake.Refusal {
-                try await services.attachments.insertReceived(workspaceId: channel.workspaceId, messageId: messageId, channelId: channel.id,
-                                                              kind: declared, blobKey: nil, size: Int64(part.bytes.count), contentType: nil,
-                                                              fileName: FileNames.sanitize(part.filename, contentType: "application/octet-stream"),
-                                                              failure: refusal.description, at: now)
+                files.append(ReceivedFile(kind: AttachmentKind.of(contentType: part.contentType.lowercased()), blobKey: nil, size: Int64(part.bytes.count),
+                                          contentType: nil, fileName: FileNames.sanitize(part.filename, contentType: "application/octet-stream"),
+                                          failure: refusal.description))
             }
         }
+        return files
     }
 }
