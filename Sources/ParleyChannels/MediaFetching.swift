@@ -20,44 +20,62 @@ public protocol MediaFetching: Sendable {
 
 extension ProviderHTTP {
     /// Downloads a file of at most `limit` bytes, following redirects the client follows.
+    /// Downloads a file of at most `limit` bytes. Redirects are followed here, at most five, each
+    /// hop's address checked like the first; credentials go only to the host they were given for.
     public func download(_ url: String, headers: [(String, String)] = [], limit: Int64) async -> MediaFetch {
-        // A webhook names the URL: it may not point into Parley's own network.
-        do {
-            try await targets.check(url: url)
-        } catch .unresolvable(let host) {
-            return .retry("\(host) could not be resolved")
-        } catch {
-            return .failed("the file's address is not allowed: \(error)")
-        }
-        var request = HTTPClientRequest(url: url)
-        request.method = .GET
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        do {
-            let response = try await client.execute(request, timeout: .seconds(60))
-            let status = Int(response.status.code)
-            if let length = response.headers.first(name: "content-length").flatMap(Int64.init), length > limit {
-                return .failed("the file is \(length) bytes, over the limit of \(limit)")
-            }
-            guard (200..<300).contains(status) else {
-                _ = try? await response.body.collect(upTo: 64 << 10)
-                if status == 429 || status >= 500 { return .retry("HTTP \(status)") }
-                return .failed("the provider answered HTTP \(status)")
-            }
-            let body: ByteBuffer
+        var current = url
+        var sent = headers
+        for _ in 0...5 {
+            // A webhook names the URL (and the URL may redirect): it may not point into Parley's own network.
             do {
-                body = try await response.body.collect(upTo: Int(limit))
-            } catch is NIOTooManyBytesError {
-                return .failed("the file is over the limit of \(limit) bytes")
+                try await targets.check(url: current)
+            } catch .unresolvable(let host) {
+                return .retry("\(host) could not be resolved")
+            } catch {
+                return .failed("the file's address is not allowed: \(error)")
             }
-            let type = response.headers.first(name: "content-type")
-            let disposition = response.headers.first(name: "content-disposition").flatMap(Self.fileName(disposition:))
-            return .fetched(bytes: Array(buffer: body), contentType: type, fileName: disposition)
-        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
-            return .retry("timeout")
-        } catch {
-            return .retry("connection: \(error)")
+            var request = HTTPClientRequest(url: current)
+            request.method = .GET
+            for (name, value) in sent { request.headers.add(name: name, value: value) }
+            do {
+                let response = try await Self.downloads.execute(request, timeout: .seconds(60))
+                let status = Int(response.status.code)
+                if [301, 302, 303, 307, 308].contains(status), let location = response.headers.first(name: "location"),
+                   let next = URL(string: location, relativeTo: URL(string: current))?.absoluteURL {
+                    _ = try? await response.body.collect(upTo: 64 << 10)
+                    if next.host?.lowercased() != URL(string: current)?.host?.lowercased() { sent = [] }
+                    current = next.absoluteString
+                    continue
+                }
+                if let length = response.headers.first(name: "content-length").flatMap(Int64.init), length > limit {
+                    return .failed("the file is \(length) bytes, over the limit of \(limit)")
+                }
+                guard (200..<300).contains(status) else {
+                    _ = try? await response.body.collect(upTo: 64 << 10)
+                    if status == 429 || status >= 500 { return .retry("HTTP \(status)") }
+                    return .failed("the provider answered HTTP \(status)")
+                }
+                let body: ByteBuffer
+                do {
+                    body = try await response.body.collect(upTo: Int(limit))
+                } catch is NIOTooManyBytesError {
+                    return .failed("the file is over the limit of \(limit) bytes")
+                }
+                let type = response.headers.first(name: "content-type")
+                let disposition = response.headers.first(name: "content-disposition").flatMap(Self.fileName(disposition:))
+                return .fetched(bytes: Array(buffer: body), contentType: type, fileName: disposition)
+            } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
+                return .retry("timeout")
+            } catch {
+                return .retry("connection: \(error)")
+            }
         }
+        return .failed("the file's address redirected more than five times")
     }
+
+    /// The client for downloads: it follows no redirect by itself, so that each hop is checked.
+    static let downloads = HTTPClient(eventLoopGroupProvider: .singleton,
+                                      configuration: HTTPClient.Configuration(redirectConfiguration: .disallow))
 
     /// `filename="…"` from a Content-Disposition header.
     static func fileName(disposition: String) -> String? {

@@ -95,12 +95,13 @@ extension ProviderSimulator {
         return Self.file(file)
     }
 
-    /// Twilio: `GET /2010-04-01/Accounts/<sid>/Messages/<sid>/Media/<id>` with the account's basic auth.
+    /// Twilio: `GET /2010-04-01/Accounts/<sid>/Messages/<sid>/Media/<id>` with the account's basic
+    /// auth answers, as Twilio does, with a redirect to where the file is stored.
     func twilioMedia(_ request: Recorded, accountSid: String) -> Response {
-        guard let id = request.path.split(separator: "/").last.map(String.init), let file = hosted(id) else {
+        guard let id = request.path.split(separator: "/").last.map(String.init), hosted(id) != nil else {
             return Self.json(404, ["code": 20404, "message": "The requested resource was not found", "status": 404])
         }
-        return Self.file(file)
+        return Response(status: .temporaryRedirect, headers: [.location: cdnURL(id)])
     }
 
     /// A URL Twilio gives for a file of an inbound MMS (hosted under `id`).
