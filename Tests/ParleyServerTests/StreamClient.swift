@@ -54,11 +54,18 @@ final class StreamClient: Sendable {
             signal.yield(false)
         }
         client.task.withLock { $0 = task }
+        // A server that never answers the upgrade fails the test instead of hanging the suite.
+        let watchdog = Task {
+            try? await Task.sleep(for: .seconds(30))
+            signal.yield(false)
+        }
+        defer { watchdog.cancel() }
         for await ok in connected {
             if ok { return client }
             break
         }
-        throw Timeout(waitingFor: "connection (\(client.state.withLock { $0.failure ?? "closed" }))")
+        task.cancel()
+        throw Timeout(waitingFor: "connection (\(client.state.withLock { $0.failure ?? "no answer to the upgrade" }))")
     }
 
     var isFinished: Bool { state.withLock { $0.finished } }
