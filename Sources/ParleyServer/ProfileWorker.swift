@@ -21,36 +21,8 @@ public struct ProfileWorker: Service {
     }
 
     public func run() async throws {
-        // Rounds run on a webhook's wake-up or on the poll, whichever comes first; wake-ups coalesce.
-        let (ticks, tick) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        let wakeUps = services.profileSignal.subscribe()
-        // A graceful shutdown cancels the rounds at once instead of waiting for the next tick.
-        await cancelWhenGracefulShutdown {
-            await rounds(ticks: ticks, tick: tick, wakeUps: wakeUps)
-        }
-    }
-
-    private func rounds(ticks: AsyncStream<Void>, tick: AsyncStream<Void>.Continuation, wakeUps: AsyncStream<Void>) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                for await _ in wakeUps { tick.yield() }
-            }
-            group.addTask { [pollInterval] in
-                while !Task.isCancelled {
-                    tick.yield()
-                    try? await Task.sleep(for: pollInterval)
-                }
-            }
-            for await _ in ticks {
-                if Task.isCancelled { break }
-                do {
-                    while try await runOnce() == batchSize {}
-                } catch {
-                    services.logger.warning("profile lookups failed", metadata: ["error": "\(loggableDescription(of: error))"])
-                }
-            }
-            group.cancelAll()
-        }
+        await WorkerRounds(signal: services.profileSignal, pollInterval: pollInterval, batchSize: batchSize, services: services,
+                           failure: "profile lookups failed").run { try await runOnce() }
     }
 
     /// Looks up the due profiles once; returns how many were handled.

@@ -26,10 +26,12 @@ extension ProviderSimulator {
 
     /// How many times a hosted file was downloaded.
     public func downloads(of id: String) -> Int {
-        state.withLock { state in state.recorded.filter { $0.method == "GET" && Self.downloadedId($0) == id }.count }
+        state.withLock { state in state.recorded.filter { Self.downloadedId($0) == id }.count }
     }
 
-    static func downloadedId(_ request: Recorded) -> String? {
+    /// The id of the hosted file a request downloaded, or nil when it was no download.
+    public static func downloadedId(_ request: Recorded) -> String? {
+        guard request.method == "GET" else { return nil }
         let path = request.path
         for prefix in ["/cdn/", "/wa-media/"] where path.hasPrefix(prefix) { return String(path.dropFirst(prefix.count)) }
         if path.hasPrefix("/file/bot") { return path.split(separator: "/").last.map(String.init) }

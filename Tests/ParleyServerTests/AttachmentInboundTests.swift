@@ -116,7 +116,7 @@ struct AttachmentInboundTests {
                 // The webhook only named the file: nothing was downloaded on its path.
                 let pending = try #require(try await Self.attachments(api, externalId: sender).first)
                 #expect(pending["status"] as? String == "pending")
-                #expect(simulator.requests().filter { ProviderSimulatorDownloads.isDownload($0) }.isEmpty)
+                #expect(simulator.requests().allSatisfy { ProviderSimulator.downloadedId($0) == nil })
 
                 #expect(try await MediaWorker(services: api.services).runOnce() == 1)
                 let stored = try #require(try await Self.attachments(api, externalId: sender).first)
@@ -193,14 +193,5 @@ struct AttachmentInboundTests {
                 #expect(try await Self.attachments(api, externalId: sender).first?["status"] as? String == "stored")
             }
         }
-    }
-}
-
-/// Which simulator requests were file downloads.
-enum ProviderSimulatorDownloads {
-    static func isDownload(_ request: ProviderSimulator.Recorded) -> Bool {
-        let path = request.path
-        return request.method == "GET" && (path.hasPrefix("/cdn/") || path.hasPrefix("/wa-media/") || path.hasPrefix("/file/bot")
-            || path.hasSuffix("/content") || path == "/cgi-bin/media/get" || path.contains("/Media/"))
     }
 }

@@ -34,7 +34,17 @@ struct AttachmentsController {
 
     @Sendable func upload(_ request: Request, context: AuthenticatedContext) async throws -> JSONResponse<Attachment> {
         let identity = context.identity
-        let limit = AttachmentLimits.serverMaximum
+        let accepted = try await Self.acceptUpload(request, limit: AttachmentLimits.serverMaximum, workspaceId: identity.user.workspaceId,
+                                                   services: services)
+        let stored = try await services.attachments.insertUpload(
+            workspaceId: identity.user.workspaceId, channelId: nil, userId: identity.user.id, visitor: nil, kind: accepted.kind,
+            blobKey: accepted.blobKey, size: accepted.size, contentType: accepted.contentType, fileName: accepted.fileName, at: services.clock.now())
+        return JSONResponse(stored.attachment, status: .created)
+    }
+
+    /// An uploaded file (the request's body, its Content-Type and `?fileName=`) through the intake,
+    /// or the API's error: for agents and website visitors alike.
+    static func acceptUpload(_ request: Request, limit: Int64, workspaceId: Int64, services: Services) async throws -> AttachmentIntake.Accepted {
         let bytes: [UInt8]
         do {
             bytes = Array(buffer: try await request.body.collect(upTo: Int(limit)))
@@ -43,18 +53,14 @@ struct AttachmentsController {
         }
         let fileName = request.uri.queryParameters.get("fileName")
         if let fileName, fileName.count > 255 { throw APIError.badRequest("query parameter 'fileName' must be at most 255 characters", field: "fileName") }
-        let accepted = try await Self.intake(services: services) {
+        return try await intake(services: services) {
             try await AttachmentIntake(services: services).accept(bytes, declaredType: request.headers[.contentType], fileName: fileName,
-                                                                  limit: limit, workspaceId: identity.user.workspaceId)
+                                                                  limit: limit, workspaceId: workspaceId)
         }
-        let stored = try await services.attachments.insertUpload(
-            workspaceId: identity.user.workspaceId, channelId: nil, userId: identity.user.id, visitor: nil, kind: accepted.kind,
-            blobKey: accepted.blobKey, size: accepted.size, contentType: accepted.contentType, fileName: accepted.fileName, at: services.clock.now())
-        return JSONResponse(stored.attachment, status: .created)
     }
 
     /// Runs an intake, turning a refusal into the API's error.
-    static func intake<T>(services: Services, _ body: () async throws -> T) async throws -> T {
+    private static func intake<T>(services: Services, _ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
         } catch let refusal as AttachmentIntake.Refusal {

@@ -19,30 +19,8 @@ public struct MediaWorker: Service {
     }
 
     public func run() async throws {
-        let (ticks, tick) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        let wakeUps = services.mediaSignal.subscribe()
-        await cancelWhenGracefulShutdown {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    for await _ in wakeUps { tick.yield() }
-                }
-                group.addTask { [pollInterval] in
-                    while !Task.isCancelled {
-                        tick.yield()
-                        try? await Task.sleep(for: pollInterval)
-                    }
-                }
-                for await _ in ticks {
-                    if Task.isCancelled { break }
-                    do {
-                        while try await runOnce() == batchSize {}
-                    } catch {
-                        services.logger.warning("media downloads failed", metadata: ["error": "\(loggableDescription(of: error))"])
-                    }
-                }
-                group.cancelAll()
-            }
-        }
+        await WorkerRounds(signal: services.mediaSignal, pollInterval: pollInterval, batchSize: batchSize, services: services,
+                           failure: "media downloads failed").run { try await runOnce() }
     }
 
     /// Makes the due downloads once, concurrently; returns how many were claimed.

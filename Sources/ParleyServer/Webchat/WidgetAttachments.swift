@@ -18,19 +18,8 @@ extension WidgetController {
         try limit(WidgetRateLimiter.address, key: "ip|\(context.clientAddress)")
         let (channel, token) = try await authenticate(request)
         try limit(WidgetRateLimiter.visitorMessages, key: "visitor|\(channel.channelId)|\(token.externalId)")
-        let limit = AttachmentLimits.inboundMaximum(.webchat)
-        let bytes: [UInt8]
-        do {
-            bytes = Array(buffer: try await request.body.collect(upTo: Int(limit)))
-        } catch {
-            throw APIError(.contentTooLarge, code: "file_too_large", message: "files are limited to \(limit >> 20) MB")
-        }
-        let fileName = request.uri.queryParameters.get("fileName")
-        if let fileName, fileName.count > 255 { throw APIError.badRequest("query parameter 'fileName' must be at most 255 characters", field: "fileName") }
-        let accepted = try await AttachmentsController.intake(services: services) {
-            try await AttachmentIntake(services: services).accept(bytes, declaredType: request.headers[.contentType], fileName: fileName,
-                                                                  limit: limit, workspaceId: channel.workspaceId)
-        }
+        let accepted = try await AttachmentsController.acceptUpload(request, limit: AttachmentLimits.inboundMaximum(.webchat),
+                                                                    workspaceId: channel.workspaceId, services: services)
         let stored = try await services.attachments.insertUpload(
             workspaceId: channel.workspaceId, channelId: channel.channelId, userId: nil, visitor: token.externalId, kind: accepted.kind,
             blobKey: accepted.blobKey, size: accepted.size, contentType: accepted.contentType, fileName: accepted.fileName, at: services.clock.now())
