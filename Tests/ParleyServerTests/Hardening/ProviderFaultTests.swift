@@ -42,7 +42,7 @@ struct ProviderFaultTests {
 
     @Test(arguments: TestBackend.all, Fault.allCases)
     func eachAdapterReadsTheFaultAsItIs(backend: TestBackend, fault: Fault) async throws {
-        try await APIHarness.run(backend, providerTimeout: .seconds(1)) { (api: APIHarness) async throws in
+        try await APIHarness.run(backend, providerTimeout: .seconds(3)) { (api: APIHarness) async throws in
             try await api.withSimulator { simulator in
                 for channel in Self.channels {
                     let (contact, channelId) = try await AttachmentOutboundTests.contact(on: channel, api: api, simulator: simulator)
@@ -50,7 +50,7 @@ struct ProviderFaultTests {
                     switch fault {
                     case .serverError: simulator.inject(.status(503, retryAfter: nil), into: provider)
                     case .rateLimited: simulator.inject(.status(429, retryAfter: 7), into: provider)
-                    case .timeout: simulator.inject(.hang(seconds: 3), into: provider)
+                    case .timeout: simulator.inject(.hang(seconds: 6), into: provider)
                     case .malformedSuccess: simulator.inject(.reply(status: 200, body: "<html>maintenance</html>"), into: provider)
                     case .refusedConnection:
                         // Nothing listens on this port any more.
