@@ -145,12 +145,21 @@ public struct ContactRepository: Sendable {
     }
 
     /// Contacts newest first, optionally matching a search-bar query, after a keyset cursor (an id).
-    public func list(workspaceId: Int64, query: ContactSearchQuery?, beforeId: Int64?, limit: Int) async throws -> [Contact] {
+    /// With `visibleTo`, only the contacts that user may see: those whose latest conversation is
+    /// theirs or unassigned, or who have none (an agent who may not see All).
+    public func list(workspaceId: Int64, query: ContactSearchQuery?, beforeId: Int64?, limit: Int,
+                     visibleTo viewerId: Int64? = nil) async throws -> [Contact] {
         let kind = database.kind
         return try await database.read { db in
             var sql: SQLQueryString = "SELECT id FROM contacts WHERE workspace_id = \(bind: workspaceId)"
             if let query {
                 sql = "\(sql) AND id IN (\(ContactSearchSQL.matchingIds(query, workspaceId: workspaceId, kind: kind)))"
+            }
+            if let viewerId {
+                sql = """
+                    \(sql) AND NOT EXISTS (SELECT 1 FROM conversations v WHERE v.contact_id = contacts.id AND v.workspace_id = \(bind: workspaceId)
+                    AND v.is_latest = \(bind: true) AND v.assignee_id IS NOT NULL AND v.assignee_id <> \(bind: viewerId))
+                    """
             }
             if let beforeId { sql = "\(sql) AND id < \(bind: beforeId)" }
             sql = "\(sql) ORDER BY id DESC LIMIT \(bind: limit)"
