@@ -28,6 +28,10 @@ public struct ComposerState: Codable, Sendable, Equatable {
     /// The files the channel takes from an agent: each kind, its largest size, and whether text
     /// may go with it (a caption).
     public var attachments: [AttachmentRule] = []
+    /// Free text cannot go now but may be queued: it is sent when the contact next writes.
+    public var canQueue = false
+    /// The contact's other identities and what could be sent on each now, the best first.
+    public var alternatives: [ReachOption] = []
 
     /// Evaluates the policy for every kind of content a human agent could send.
     public static func evaluate(_ base: PolicyInput) -> ComposerState {
@@ -67,6 +71,10 @@ public struct ComposerState: Codable, Sendable, Equatable {
         }
         if base.channel == .wechat {
             state.weChatMessagesLeft = window.status == .open ? max(0, WindowPolicy.weChatMessageLimit - base.outboundSinceInbound) : 0
+        }
+        switch text {
+        case .refused, .allowed(.recordUndelivered): state.canQueue = MessageQueue.queueable(base.channel)
+        case .allowed: state.canQueue = false
         }
         if state.allowed.isEmpty { state.allowed = [.none] }
         state.reason = reason(base: base, text: text, window: window)

@@ -51,4 +51,10 @@ public enum DeliveryStatus: String, Codable, Sendable, CaseIterable {
     case read
     case failed
     case undelivered
+    /// Queued by an agent while the window was closed: sent when the contact writes again.
+    case scheduled
+    /// A queued message its author withdrew before it was sent.
+    case cancelled
+    /// A queued message the contact did not write in time for; it was never sent.
+    case expired
 }

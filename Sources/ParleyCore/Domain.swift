@@ -141,4 +141,6 @@ public enum EventType: String, Codable, Sendable, CaseIterable {
     case conversationUnread = "conversation.unread"
     case messageCreated = "message.created"
     case messageUpdated = "message.updated"
+    /// A notification for one user (a window about to close); only that user receives it.
+    case notificationCreated = "notification.created"
 }

@@ -32,13 +32,20 @@ public struct Message: Codable, Sendable, Equatable {
     public var providerTimestamp: Date?
     public var createdAt: Date
     public var updatedAt: Date
+    /// A queued message: when its author wrote it (`createdAt` becomes the time it was sent).
+    public var queuedAt: Date?
+    /// A queued message: when it is given up if the contact has not written by then.
+    public var queueExpiresAt: Date?
 
     public init(
         id: Int64, contactId: Int64, conversationId: Int64?, channelId: Int64, identityId: Int64, direction: MessageDirection,
         senderKind: SenderKind, senderUserId: Int64?, contentKind: String, text: String?, status: DeliveryStatus,
         failureReason: String?, providerErrorCode: String?, providerErrorText: String?, providerMessageId: String?,
-        providerTimestamp: Date?, createdAt: Date, updatedAt: Date, details: [String: String]? = nil, editedAt: Date? = nil, deletedAt: Date? = nil
+        providerTimestamp: Date?, createdAt: Date, updatedAt: Date, details: [String: String]? = nil, editedAt: Date? = nil, deletedAt: Date? = nil,
+        queuedAt: Date? = nil, queueExpiresAt: Date? = nil
     ) {
+        self.queuedAt = queuedAt
+        self.queueExpiresAt = queueExpiresAt
         self.details = details
         self.editedAt = editedAt
         self.deletedAt = deletedAt

@@ -18,13 +18,18 @@ public struct WorkspaceSettings: Codable, Sendable, Equatable {
     public var closingCategories: [String]
     public var closingLogic: ClosingLogic
     public var agentsSeeAll: Bool
+    /// The channels to reach a contact on, most preferred first, when the composer offers
+    /// another of their identities (channels not listed follow, in the default order).
+    public var channelPreference: [ChannelKind]
 
     public init(
         closingNoteMode: ClosingNoteMode = .optional,
         closingCategories: [String] = [],
         closingLogic: ClosingLogic = .keep,
-        agentsSeeAll: Bool = true
+        agentsSeeAll: Bool = true,
+        channelPreference: [ChannelKind] = []
     ) {
+        self.channelPreference = channelPreference
         self.closingNoteMode = closingNoteMode
         self.closingCategories = closingCategories
         self.closingLogic = closingLogic

@@ -38,6 +38,7 @@ func buildRouter(services: Services, web: WebAssetSource?) throws -> Router<AppR
     ContactsController(services: services).register(api)
     ConversationsController(services: services).register(api)
     MessagesController(services: services).register(api)
+    ReachController(services: services).register(api)
     AttachmentsController(services: services).register(api)
     WebhookController(services: services).register(api)
     WebchatSecretController(services: services).register(api)
@@ -58,6 +59,7 @@ public func buildApplication(services: Services, runWorkers: Bool = true,
     var workers: [any Service] = [RealtimeService(services: services)]
     if runWorkers { workers += [OutboxWorker(services: services), ProfileWorker(services: services), MediaWorker(services: services)] as [any Service] }
     if runWorkers { workers.append(WorkflowEngine(services: services)) }
+    if runWorkers { workers.append(ReachWorker(services: services)) }
     if runWorkers { workers.append(EmailPoller(services: services, interval: services.configuration.emailPollInterval)) }
     if let port = services.configuration.smtpPort { workers.append(EmailListener(services: services, port: port)) }
     return Application(

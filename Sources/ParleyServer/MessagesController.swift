@@ -25,11 +25,22 @@ struct MessagesController {
         let subject: String?
         /// Files uploaded with `POST /api/v1/attachments`; the text, if any, is their caption.
         let attachmentIds: [Int64]?
+        /// `when_contact_writes`: if the window forbids sending now, queue the message.
+        let deliver: Choice<DeliverWhen>?
+        /// A queued message is given up at this time (ISO 8601; default in 30 days).
+        let queueExpiresAt: String?
+    }
+
+    enum DeliverWhen: String, CaseIterable, Sendable {
+        case now
+        case whenContactWrites = "when_contact_writes"
     }
 
     struct SendResponse: Encodable, Sendable {
         let message: Message
-        let conversation: Conversation
+        let conversation: Conversation?
+        /// True when the message was queued until the contact writes (its status is `scheduled`).
+        let queued: Bool
     }
 
     struct TemplateBodyRequest: Decodable {
@@ -104,8 +115,32 @@ struct MessagesController {
                                        sender: senderKind(identity), senderUserId: identity.user.id, content: content)
         outbound.subject = try await subject(body, workspaceId: identity.user.workspaceId)
         outbound.attachmentIds = attachments
-        let result = try await mapped { try await services.outbound.send(outbound, at: services.clock.now()) }
-        return JSONResponse(SendResponse(message: result.message, conversation: result.conversation), status: .created)
+        let now = services.clock.now()
+        if body.deliver?.value == .whenContactWrites {
+            outbound.queueUntil = try Self.queueExpiry(body.queueExpiresAt, now: now)
+        } else if body.queueExpiresAt != nil {
+            throw APIError.badRequest("field 'queueExpiresAt' goes with \"deliver\": \"when_contact_writes\"", field: "queueExpiresAt")
+        }
+        let result = try await mapped { try await services.outbound.send(outbound, at: now) }
+        return JSONResponse(SendResponse(message: result.message, conversation: result.conversation, queued: result.message.status == .scheduled),
+                            status: .created)
+    }
+
+    /// When a queued message is given up: the time asked for (in the future, within a year), or
+    /// 30 days from now.
+    static func queueExpiry(_ raw: String?, now: Date) throws -> Date {
+        guard let raw else { return now.addingTimeInterval(MessageQueue.defaultLifetime) }
+        guard let date = Self.parseDate(raw) else {
+            throw APIError.badRequest("field 'queueExpiresAt' must be an ISO 8601 date-time", field: "queueExpiresAt")
+        }
+        guard date > now, date.timeIntervalSince(now) <= MessageQueue.maximumLifetime else {
+            throw APIError.badRequest("field 'queueExpiresAt' must be in the future and at most a year away", field: "queueExpiresAt")
+        }
+        return date
+    }
+
+    static func parseDate(_ raw: String) -> Date? {
+        (try? Date(raw, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))) ?? (try? Date(raw, strategy: Date.ISO8601FormatStyle()))
     }
 
     /// An email's subject: one line of at most 200 characters, on an email channel only.
@@ -145,6 +180,10 @@ struct MessagesController {
                 throw APIError(.conflict, code: refusal.code.rawValue, message: refusal.message)
             case .attachment(let why):
                 throw APIError.unprocessable("attachment_refused", why, field: "attachmentIds")
+            case .notQueued:
+                throw APIError(.conflict, code: "not_queued", message: "only the author of a queued message can change it, and only while it is queued")
+            case .invalidEdit(let why):
+                throw APIError.unprocessable("invalid_edit", why, field: "text")
             }
         }
     }

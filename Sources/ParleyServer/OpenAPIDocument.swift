@@ -25,7 +25,7 @@ enum OpenAPIDocument {
                     // The web inbox's session; state-changing requests also send X-CSRF-Token.
                     "session": ["type": "apiKey", "in": "cookie", "name": .string(SessionCookie.name)],
                 ],
-                "schemas": .object(schemas + realtimeSchemas + webchatSchemas + workflowSchemas + attachmentSchemas),
+                "schemas": .object(schemas + realtimeSchemas + webchatSchemas + workflowSchemas + attachmentSchemas + reachSchemas),
             ],
         ]
     }
@@ -118,12 +118,14 @@ enum OpenAPIDocument {
             ("closingCategories", Schema.array(Schema.string)),
             ("closingLogic", Schema.enumeration(["keep", "unassign"])),
             ("agentsSeeAll", Schema.boolean),
-        ], required: ["closingNoteMode", "closingCategories", "closingLogic", "agentsSeeAll"])),
+            ("channelPreference", Schema.array(Schema.enumeration(channelKinds))),
+        ], required: ["closingNoteMode", "closingCategories", "closingLogic", "agentsSeeAll", "channelPreference"])),
         ("WorkspaceSettingsPatch", Schema.object([
             ("closingNoteMode", Schema.enumeration(["disabled", "optional", "category_required", "both_required"])),
             ("closingCategories", Schema.array(Schema.string)),
             ("closingLogic", Schema.enumeration(["keep", "unassign"])),
             ("agentsSeeAll", Schema.boolean),
+            ("channelPreference", Schema.array(Schema.enumeration(channelKinds))),
         ])),
         ("Channel", Schema.object([
             ("id", Schema.integer), ("type", Schema.enumeration(channelKinds)), ("name", Schema.string), ("apiBaseUrl", Schema.nullableString),
@@ -144,7 +146,8 @@ enum OpenAPIDocument {
                                  "description": "Viber only, owners only: this UTC month's chatbot-initiated count, corrected to match Viber's dashboard (recorded as a channel.updated event naming who changed it)"]),
         ])),
         ("ContactInput", Schema.object([
-            ("firstName", Schema.string), ("lastName", Schema.string), ("email", Schema.nullableString), ("phone", ["type": ["string", "null"], "description": "E.164, e.g. +14155551234"]),
+            ("firstName", ["type": ["string", "null"], "description": "null or absent: unchanged"]), ("lastName", ["type": ["string", "null"], "description": "null or absent: unchanged"]),
+            ("email", Schema.nullableString), ("phone", ["type": ["string", "null"], "description": "E.164, e.g. +14155551234"]),
             ("language", Schema.nullableString), ("country", ["type": ["string", "null"], "description": "ISO 3166 alpha-2"]),
             ("tags", Schema.array(Schema.string)), ("customFields", ["type": "object", "description": "values typed by the field definitions; null removes"]),
         ])),
@@ -196,6 +199,8 @@ enum OpenAPIDocument {
             ("text", ["type": ["string", "null"], "description": "the readable content, or a placeholder such as [sticker]; null once the contact deleted it"]),
             ("details", ["type": ["object", "null"], "additionalProperties": ["type": "string"], "description": "inbound content's facts: a button's payload, coordinates, a media id"]),
             ("editedAt", Schema.nullableDateTime), ("deletedAt", Schema.nullableDateTime), ("status", Schema.enumeration(DeliveryStatus.allCases.map(\.rawValue))),
+            ("queuedAt", ["type": ["string", "null"], "format": "date-time", "description": "a queued message: when its author wrote it"]),
+            ("queueExpiresAt", ["type": ["string", "null"], "format": "date-time", "description": "a queued message: when it is given up unless the contact writes first"]),
             ("failureReason", Schema.nullableString), ("providerErrorCode", Schema.nullableString), ("providerErrorText", Schema.nullableString),
             ("providerMessageId", Schema.nullableString), ("providerTimestamp", Schema.nullableDateTime), ("createdAt", Schema.dateTime), ("updatedAt", Schema.dateTime),
             ("attachments", ["type": ["array", "null"], "items": Schema.ref("Attachment"), "description": "files sent with the message"]),
@@ -214,14 +219,22 @@ enum OpenAPIDocument {
             ("tags", Schema.array(Schema.enumeration(MessageTag.allCases.map(\.rawValue)))), ("viberQuotaLeft", Schema.nullableInteger),
             ("weChatMessagesLeft", Schema.nullableInteger), ("sendsUndelivered", Schema.boolean), ("reason", Schema.string),
             ("attachments", Schema.array(Schema.ref("AttachmentRule"))),
-        ], required: ["channelType", "window", "allowed", "tags", "sendsUndelivered", "reason"])),
+            ("canQueue", ["type": "boolean", "description": "free text cannot go now but may be queued (deliver: when_contact_writes)"]),
+            ("alternatives", ["type": "array", "items": Schema.ref("ReachOption"), "description": "the contact's other channels and what each allows now, the best first"]),
+        ], required: ["channelType", "window", "allowed", "tags", "sendsUndelivered", "reason", "canQueue", "alternatives"])),
         ("SendMessageRequest", Schema.object([
             ("channelId", Schema.integer), ("text", Schema.string), ("tag", Schema.enumeration(MessageTag.allCases.map(\.rawValue))),
             ("subject", ["type": "string", "description": "email channels: the subject (default: the thread's, as Re: …)"]),
             ("attachmentIds", ["type": "array", "items": Schema.integer, "maxItems": 1, "description": "one file uploaded with POST /api/v1/attachments by the sender; the text is its caption"]),
             ("template", Schema.object([("name", Schema.string), ("language", Schema.string), ("parameters", Schema.array(Schema.string))], required: ["name", "language"])),
+            ("deliver", ["type": "string", "enum": ["now", "when_contact_writes"], "description": "when_contact_writes: if the window forbids sending now, the message is queued (status scheduled) and sent when the contact next writes"]),
+            ("queueExpiresAt", ["type": "string", "format": "date-time", "description": "a queued message is given up at this time (default: in 30 days; at most a year)"]),
         ], required: ["channelId"])),
-        ("SendMessageResponse", Schema.object([("message", Schema.ref("Message")), ("conversation", Schema.ref("Conversation"))], required: ["message", "conversation"])),
+        ("SendMessageResponse", Schema.object([
+            ("message", Schema.ref("Message")),
+            ("conversation", ["oneOf": [Schema.ref("Conversation"), ["type": "null"]], "description": "absent for a message queued to a contact without a conversation"]),
+            ("queued", ["type": "boolean", "description": "true when the message waits for the contact to write (status scheduled)"]),
+        ], required: ["message", "queued"])),
         ("Template", Schema.object([
             ("id", Schema.integer), ("channelId", Schema.integer), ("name", Schema.string), ("language", Schema.string),
             ("category", Schema.enumeration(TemplateCategory.allCases.map(\.rawValue))), ("status", Schema.enumeration(TemplateStatus.allCases.map(\.rawValue))),

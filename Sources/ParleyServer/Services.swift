@@ -45,10 +45,15 @@ public struct Services: Sendable {
     public var webchat: WebchatRepository { WebchatRepository(database: database) }
     public var email: EmailRepository { EmailRepository(database: database) }
     public var attachments: AttachmentRepository { AttachmentRepository(database: database) }
+    public var queued: QueuedMessages { QueuedMessages(database: database) }
+    public var reminders: ReminderRepository { ReminderRepository(database: database) }
+    public var notifications: NotificationRepository { NotificationRepository(database: database) }
     /// Where attachment bytes are kept (the local disk, or an S3-compatible store).
     public let blobs: any BlobStore
     /// Wakes the ``MediaWorker`` when a webhook named files to download.
     public let mediaSignal = CommitSignal()
+    /// Wakes the ``ReachWorker`` when a reminder was set (it may be due at once).
+    public let reminderSignal = CommitSignal()
     /// Which hosts outbound requests may reach: check every user-supplied URL with
     /// `try await services.networkTargets.check(url:)` before connecting (``NetworkTargetPolicy``).
     public var networkTargets: NetworkTargetPolicy { channelRuntime.http.targets }

@@ -13,9 +13,10 @@ struct WorkspaceController {
         let closingCategories: [String]?
         let closingLogic: Choice<ClosingLogic>?
         let agentsSeeAll: Bool?
+        let channelPreference: [Choice<ChannelKind>]?
 
         enum CodingKeys: String, CodingKey {
-            case closingNoteMode, closingCategories, closingLogic, agentsSeeAll
+            case closingNoteMode, closingCategories, closingLogic, agentsSeeAll, channelPreference
         }
 
         init(from decoder: any Decoder) throws {
@@ -24,6 +25,7 @@ struct WorkspaceController {
             closingCategories = try container.decodeUnlessNull([String].self, forKey: .closingCategories)
             closingLogic = try container.decodeUnlessNull(Choice<ClosingLogic>.self, forKey: .closingLogic)
             agentsSeeAll = try container.decodeUnlessNull(Bool.self, forKey: .agentsSeeAll)
+            channelPreference = try container.decodeUnlessNull([Choice<ChannelKind>].self, forKey: .channelPreference)
         }
     }
 
@@ -51,6 +53,13 @@ struct WorkspaceController {
         if let mode = body.closingNoteMode { settings.closingNoteMode = mode.value }
         if let logic = body.closingLogic { settings.closingLogic = logic.value }
         if let seeAll = body.agentsSeeAll { settings.agentsSeeAll = seeAll }
+        if let preference = body.channelPreference {
+            let kinds = preference.map(\.value)
+            guard Set(kinds).count == kinds.count else {
+                throw APIError.badRequest("field 'channelPreference' must not name a channel type twice", field: "channelPreference")
+            }
+            settings.channelPreference = kinds
+        }
         if let categories = body.closingCategories {
             settings.closingCategories = try Self.validCategories(categories)
         }

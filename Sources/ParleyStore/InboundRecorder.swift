@@ -178,6 +178,9 @@ public struct InboundRecorder: Sendable {
                 """).run()
             try await EventLog.append(on: db, workspaceId: workspaceId, type: .messageCreated, subjectId: messageId,
                                       payload: ["messageId": messageId, "contactId": contactId, "conversationId": conversation], at: now)
+            // The contact wrote: what agents queued for this identity goes now, in this
+            // transaction (so once), before anything that reacts to this message after it commits.
+            try await QueuedMessages.release(on: db, workspaceId: workspaceId, contactId: contactId, identityId: identityId, at: now)
             return InboundResult(messageId: messageId, contactId: contactId, conversationId: conversation, stored: true, openedConversation: openedConversation)
         }
     }

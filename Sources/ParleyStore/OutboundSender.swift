@@ -23,6 +23,9 @@ public struct OutboundRequest: Sendable {
     public var reopens = true
     /// Files uploaded by the sender to go with the message (its text becomes their caption).
     public var attachmentIds: [Int64] = []
+    /// Set: when the window forbids sending now, the message is queued until the contact writes
+    /// again, and given up at this time. Nil: sent now or refused.
+    public var queueUntil: Date?
 
     public init(workspaceId: Int64, contactId: Int64, channelId: Int64, sender: SenderKind, senderUserId: Int64?, content: OutboundContent) {
         self.workspaceId = workspaceId
@@ -36,8 +39,11 @@ public struct OutboundRequest: Sendable {
 
 public struct OutboundResult: Sendable {
     public let message: Message
-    public let conversation: Conversation
-    public let plan: SendPlan
+    /// The conversation the message went into; for a queued message, the contact's latest one
+    /// (nil if they have none yet).
+    public let conversation: Conversation?
+    /// How it is sent; nil for a queued message (decided when the contact writes).
+    public let plan: SendPlan?
 }
 
 /// Why a send was not accepted. Nothing is stored for any of these.
@@ -52,6 +58,10 @@ public enum OutboundError: Error, Equatable, Sendable {
     case refused(Refusal)
     /// An attachment that is not the sender's unsent upload, or that the channel cannot take.
     case attachment(String)
+    /// A queued message that is no longer queued (sent, cancelled or expired), or not the caller's.
+    case notQueued
+    /// A change a queued message cannot take.
+    case invalidEdit(String)
 }
 
 /// Accepts outbound messages: applies the window policy to fresh thread state and counters,
@@ -77,135 +87,58 @@ public struct OutboundSender: Sendable {
             let thread = try await Self.thread(on: db, contactId: request.contactId, channelId: request.channelId, workspaceId: request.workspaceId,
                                                lockCounters: facts.forUpdate.isEmpty ? nil : facts.forUpdate, sender: request.sender, at: now)
             let kind = thread.input.channel
-            let identityId = thread.identityId
-
-            // What is being sent, with a template checked and rendered.
-            var instructions: DeliveryInstructions
-            let requested: RequestedContent
-            let contentKind: String
-            switch request.content {
-            case .text(let text):
-                instructions = DeliveryInstructions(text: text, subject: request.subject)
-                requested = .text
-                contentKind = "text"
-            case .tagged(let text, let tag):
-                instructions = DeliveryInstructions(text: text, tag: tag, subject: request.subject)
-                requested = .tagged(tag)
-                contentKind = "tagged"
-            case .template(let name, let language, let parameters):
-                requested = .template
-                contentKind = "template"
-                if kind == .whatsapp {
-                    guard let template = try await TemplateRepository.find(on: db, channelId: request.channelId, name: name, language: language) else {
-                        throw OutboundError.unknownTemplate(name: name, language: language)
-                    }
-                    guard template.status == .approved else { throw OutboundError.templateNotApproved(template.status) }
-                    guard parameters.count == template.parameterCount else {
-                        throw OutboundError.templateParameters(expected: template.parameterCount, given: parameters.count)
-                    }
-                    if let empty = parameters.firstIndex(where: { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }) {
-                        throw OutboundError.emptyTemplateParameter(index: empty)
-                    }
-                    instructions = DeliveryInstructions(
-                        text: TemplateBody.render(template.body, parameters: parameters),
-                        template: .init(name: name, language: language, parameters: parameters)
-                    )
-                } else {
-                    instructions = DeliveryInstructions(text: "")
-                }
-            }
-
+            var prepared = try await Self.prepare(on: db, request: request, channel: kind)
             var input = thread.input
-            input.content = requested
+            input.content = prepared.requested
+            let decision = WindowPolicy.decide(input)
+            if let until = request.queueUntil, MessageQueue.queueable(kind), Self.waitsForContact(decision) {
+                prepared.files = try await Self.checkedAttachments(on: db, request: request, channel: kind)
+                return try await QueuedMessages.queue(on: db, request: request, identityId: thread.identityId, prepared: prepared, until: until, at: now)
+            }
             let plan: SendPlan
-            switch WindowPolicy.decide(input) {
+            switch decision {
             case .refused(let refusal): throw OutboundError.refused(refusal)
             case .allowed(let allowed): plan = allowed
             }
+            prepared.files = try await Self.checkedAttachments(on: db, request: request, channel: kind)
+            return try await OutboundPlacement.place(on: db, request: request, identityId: thread.identityId, prepared: prepared, plan: plan,
+                                                     queuedMessageId: nil, at: now)
+        }
+    }
 
-            var status = DeliveryStatus.pending
-            var failureReason: String?
-            switch plan {
-            case .standard, .template:
-                break
-            case .meta(let messagingType, let tag):
-                instructions.messagingType = messagingType
-                instructions.tag = tag
-            case .viberChatbotInitiated(let billable):
-                instructions.viberChatbotInitiated = true
-                instructions.billable = billable
-                let month = WindowPolicy.utcMonth(now)
-                try await db.raw("""
-                    UPDATE channels SET viber_month_count = CASE WHEN viber_month = \(bind: month) THEN viber_month_count + 1 ELSE 1 END,
-                        viber_month = \(bind: month)
-                    WHERE id = \(bind: request.channelId)
-                    """).run()
-            case .recordUndelivered(let reason):
-                status = .undelivered
-                failureReason = reason.rawValue
-            }
+    /// Whether a decision means "not now, but when the contact writes": refused, or recorded
+    /// without delivery (WeChat outside its window).
+    static func waitsForContact(_ decision: PolicyDecision) -> Bool {
+        switch decision {
+        case .refused, .allowed(.recordUndelivered): return true
+        case .allowed: return false
+        }
+    }
 
-            // The conversation: reopen if closed, then assign per SPEC §4.
-            let latest = request.reopens ? nil : try await db.raw("""
-                SELECT id FROM conversations WHERE contact_id = \(bind: request.contactId) AND is_latest = \(bind: true)
-                """).first()?.decode(column: "id", as: Int64.self)
-            var opened = (id: latest ?? 0, created: false)
-            if latest == nil {
-                opened = try await ConversationRepository.openIfNeeded(
-                    on: db, workspaceId: request.workspaceId, contactId: request.contactId, channelId: request.channelId,
-                    identityId: identityId, openedBy: request.senderUserId, at: now
-                )
+    /// What is being sent, with a template checked and rendered.
+    static func prepare(on db: any SQLDatabase, request: OutboundRequest, channel kind: ChannelKind) async throws -> PreparedContent {
+        switch request.content {
+        case .text(let text):
+            return PreparedContent(instructions: DeliveryInstructions(text: text, subject: request.subject), requested: .text, contentKind: "text")
+        case .tagged(let text, let tag):
+            return PreparedContent(instructions: DeliveryInstructions(text: text, tag: tag, subject: request.subject), requested: .tagged(tag), contentKind: "tagged")
+        case .template(let name, let language, let parameters):
+            guard kind == .whatsapp else { return PreparedContent(instructions: DeliveryInstructions(text: ""), requested: .template, contentKind: "template") }
+            guard let template = try await TemplateRepository.find(on: db, channelId: request.channelId, name: name, language: language) else {
+                throw OutboundError.unknownTemplate(name: name, language: language)
             }
-            if let senderUserId = request.senderUserId, request.sender == .user,
-               let open = try await ConversationRepository.find(on: db, id: opened.id), open.assigneeId == nil {
-                try await ConversationRepository.setAssignee(on: db, workspaceId: request.workspaceId, conversation: open,
-                                                             assigneeId: senderUserId, actorUserId: senderUserId, at: now)
+            guard template.status == .approved else { throw OutboundError.templateNotApproved(template.status) }
+            guard parameters.count == template.parameterCount else {
+                throw OutboundError.templateParameters(expected: template.parameterCount, given: parameters.count)
             }
-
-            let files = try await Self.checkedAttachments(on: db, request: request, channel: kind)
-            if !files.isEmpty {
-                instructions.attachments = files.map(\.attachment.id)
+            if let empty = parameters.firstIndex(where: { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }) {
+                throw OutboundError.emptyTemplateParameter(index: empty)
             }
-            let content = String(decoding: try JSONEncoder.store.encode(instructions), as: UTF8.self)
-            let inserted = try await db.raw("""
-                INSERT INTO messages (workspace_id, contact_id, conversation_id, channel_id, identity_id, direction, sender_kind, sender_user_id,
-                                      content_kind, text, content, status, failure_reason, created_at, updated_at)
-                VALUES (\(bind: request.workspaceId), \(bind: request.contactId), \(bind: opened.id), \(bind: request.channelId), \(bind: identityId),
-                        'outbound', \(bind: request.sender.rawValue), \(bind: request.senderUserId), \(bind: contentKind), \(bind: instructions.text),
-                        \(bind: content), \(bind: status.rawValue), \(bind: failureReason), \(bind: now.epochMilliseconds), \(bind: now.epochMilliseconds))
-                RETURNING \(unsafeRaw: TimelineRepository.messageColumns)
-                """).first()
-            var message = try MessageRows.decode(try inserted.required("message"))
-            if !files.isEmpty {
-                try await AttachmentRepository.link(on: db, ids: files.map(\.attachment.id), messageId: message.id, workspaceId: request.workspaceId,
-                                                    userId: request.senderUserId, visitor: nil)
-                message.attachments = files.map { file in
-                    var attachment = file.attachment
-                    attachment.messageId = message.id
-                    return attachment
-                }
-            }
-            if status == .pending {
-                try await db.raw("""
-                    INSERT INTO outbox (workspace_id, message_id, channel_id, delivery, next_attempt_at, created_at)
-                    VALUES (\(bind: request.workspaceId), \(bind: message.id), \(bind: request.channelId), \(bind: content),
-                            \(bind: now.epochMilliseconds), \(bind: now.epochMilliseconds))
-                    """).run()
-                try await db.raw("""
-                    UPDATE contact_identities SET outbound_since_inbound = outbound_since_inbound + 1, last_outbound_at = \(bind: now.epochMilliseconds)
-                    WHERE id = \(bind: identityId)
-                    """).run()
-            }
-            try await db.raw("""
-                UPDATE conversations SET last_activity_at = \(bind: now.epochMilliseconds), last_message_id = \(bind: message.id),
-                    last_message_preview = \(bind: String(Self.preview(instructions.text, files: files).prefix(InboundRecorder.previewLength))), waiting_since = NULL,
-                    channel_id = \(bind: request.channelId), identity_id = \(bind: identityId)
-                WHERE id = \(bind: opened.id)
-                """).run()
-            try await EventLog.append(on: db, workspaceId: request.workspaceId, type: .messageCreated, subjectId: message.id, actorUserId: request.senderUserId,
-                                      payload: ["messageId": message.id, "contactId": request.contactId, "conversationId": opened.id], at: now)
-            let conversation = try await ConversationRepository.find(on: db, id: opened.id).required("conversation")
-            return OutboundResult(message: message, conversation: conversation, plan: plan)
+            let instructions = DeliveryInstructions(
+                text: TemplateBody.render(template.body, parameters: parameters),
+                template: .init(name: name, language: language, parameters: parameters)
+            )
+            return PreparedContent(instructions: instructions, requested: .template, contentKind: "template")
         }
     }
 
@@ -262,8 +195,35 @@ public struct OutboundSender: Sendable {
             }
             let thread = try await Self.thread(on: db, contactId: contactId, channelId: channelId, workspaceId: workspaceId,
                                                lockCounters: nil, sender: sender, at: now)
-            return ComposerState.evaluate(thread.input)
+            var state = ComposerState.evaluate(thread.input)
+            state.alternatives = try await Self.alternatives(on: db, contactId: contactId, besides: channelId, workspaceId: workspaceId,
+                                                             sender: sender, at: now)
+            return state
         }
+    }
+
+    /// The contact's other channels and what could be sent on each now, ranked (free text
+    /// first, then the workspace's channel preference).
+    static func alternatives(on db: any SQLDatabase, contactId: Int64, besides channelId: Int64, workspaceId: Int64, sender: SenderKind,
+                             at now: Date) async throws -> [ReachOption] {
+        let rows = try await db.raw("""
+            SELECT DISTINCT c.id, c.kind, c.name FROM contact_identities i JOIN channels c ON c.id = i.channel_id
+            WHERE i.contact_id = \(bind: contactId) AND c.workspace_id = \(bind: workspaceId) AND c.id <> \(bind: channelId)
+            """).all()
+        guard !rows.isEmpty else { return [] }
+        var options: [(option: ReachOption, state: ComposerState)] = []
+        for row in rows {
+            let id = try row.decode(column: "id", as: Int64.self)
+            let thread = try await thread(on: db, contactId: contactId, channelId: id, workspaceId: workspaceId, lockCounters: nil, sender: sender, at: now)
+            let state = ComposerState.evaluate(thread.input)
+            options.append((ReachOption(channelId: id, channelType: try row.decodeEnum(column: "kind", as: ChannelKind.self),
+                                        channelName: try row.decode(column: "name", as: String.self), allowed: state.allowed,
+                                        summary: ReachRanking.summary(state)), state))
+        }
+        let preferenceJSON = try await db.raw("SELECT channel_preference FROM workspaces WHERE id = \(bind: workspaceId)").first()?
+            .decode(column: "channel_preference", as: String.self) ?? "[]"
+        let preference = try StoredJSON.decode([ChannelKind].self, from: preferenceJSON, column: "workspaces.channel_preference", id: workspaceId)
+        return ReachRanking.ordered(options, preference: preference)
     }
 
     /// The channel and the contact's identity on it (the one that wrote last), as the policy's

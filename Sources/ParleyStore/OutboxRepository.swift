@@ -147,7 +147,7 @@ public struct MessageStatusUpdater: Sendable {
         case .delivered: return [.pending, .sent]
         case .read: return [.pending, .sent, .delivered]
         case .failed: return [.pending, .sent]
-        case .received, .pending, .undelivered: return []
+        case .received, .pending, .undelivered, .scheduled, .cancelled, .expired: return []
         }
     }
 

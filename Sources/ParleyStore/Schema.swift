@@ -297,5 +297,6 @@ public enum Schema {
         Schema.attachments,
         Schema.workflows,
         Schema.hardening,
+        Schema.reach,
     ]
 }

@@ -52,7 +52,7 @@ public struct TimelineRepository: Sendable {
     static let messageColumns = """
         id, contact_id, conversation_id, channel_id, identity_id, direction, sender_kind, sender_user_id, content_kind, text, status,
         failure_reason, provider_error_code, provider_error_text, provider_message_id, provider_timestamp, created_at, updated_at,
-        content, edited_at, deleted_at
+        content, edited_at, deleted_at, queued_at, queue_expires_at
         """
 
     public func page(contactId: Int64, workspaceId: Int64, before cursor: (at: Int64, source: Int64, id: Int64)?, limit: Int) async throws -> [TimelineEntry] {
@@ -119,7 +119,9 @@ enum MessageRows {
             // Outbound rows keep their delivery instructions in `content`, which are not details.
             details: try row.decode(column: "direction", as: String.self) == "inbound" ? try details(row) : nil,
             editedAt: try row.decodeOptionalDate(column: "edited_at"),
-            deletedAt: try row.decodeOptionalDate(column: "deleted_at")
+            deletedAt: try row.decodeOptionalDate(column: "deleted_at"),
+            queuedAt: try row.decodeOptionalDate(column: "queued_at"),
+            queueExpiresAt: try row.decodeOptionalDate(column: "queue_expires_at")
         )
     }
 

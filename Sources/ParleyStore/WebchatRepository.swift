@@ -131,6 +131,7 @@ public struct WebchatRepository: Sendable {
             try await MessageRows.withAttachments(on: db, try await db.raw("""
                 SELECT \(unsafeRaw: TimelineRepository.messageColumns) FROM messages
                 WHERE identity_id = \(bind: identityId) AND id < \(bind: beforeId ?? Int64.max)
+                  AND status NOT IN ('scheduled', 'cancelled', 'expired')
                 ORDER BY id DESC LIMIT \(bind: limit)
                 """).all().map(MessageRows.decode))
         }

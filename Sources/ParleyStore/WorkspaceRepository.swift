@@ -10,7 +10,7 @@ public struct WorkspaceRepository: Sendable {
         self.database = database
     }
 
-    static let columns = "id, name, closing_note_mode, closing_categories, closing_logic, agents_see_all, created_at"
+    static let columns = "id, name, closing_note_mode, closing_categories, closing_logic, agents_see_all, channel_preference, created_at"
 
     /// Inserts a workspace inside the caller's transaction.
     public static func insert(on db: any SQLDatabase, name: String, settings: WorkspaceSettings = .init(), at now: Date) async throws -> Workspace {
@@ -41,11 +41,12 @@ public struct WorkspaceRepository: Sendable {
     /// Replaces the settings and records who changed them.
     public func updateSettings(workspaceId: Int64, settings: WorkspaceSettings, actorUserId: Int64?, at now: Date) async throws -> Workspace {
         let categories = String(decoding: try JSONEncoder.store.encode(settings.closingCategories), as: UTF8.self)
+        let preference = String(decoding: try JSONEncoder.store.encode(settings.channelPreference), as: UTF8.self)
         return try await database.transaction { db in
             let row = try await db.raw("""
                 UPDATE workspaces SET closing_note_mode = \(bind: settings.closingNoteMode.rawValue),
                     closing_categories = \(bind: categories), closing_logic = \(bind: settings.closingLogic.rawValue),
-                    agents_see_all = \(bind: settings.agentsSeeAll)
+                    agents_see_all = \(bind: settings.agentsSeeAll), channel_preference = \(bind: preference)
                 WHERE id = \(bind: workspaceId)
                 RETURNING \(unsafeRaw: Self.columns)
                 """).first()
@@ -66,7 +67,9 @@ public struct WorkspaceRepository: Sendable {
                 closingNoteMode: try row.decodeEnum(column: "closing_note_mode", as: ClosingNoteMode.self),
                 closingCategories: categories,
                 closingLogic: try row.decodeEnum(column: "closing_logic", as: ClosingLogic.self),
-                agentsSeeAll: try row.decodeBool(column: "agents_see_all")
+                agentsSeeAll: try row.decodeBool(column: "agents_see_all"),
+                channelPreference: try StoredJSON.decode([ChannelKind].self, from: try row.decode(column: "channel_preference", as: String.self),
+                                                         column: "workspaces.channel_preference", id: try? row.decode(column: "id", as: Int64.self))
             ),
             createdAt: try row.decodeDate(column: "created_at")
         )

@@ -167,6 +167,9 @@ struct SystemAPITests {
                 "GET /api/v1/workflows/{id}/runs", "POST /api/v1/workflows/{id}/runs", "POST /hooks/workflows/{id}",
                 "GET /api/v1/webhook-subscriptions", "POST /api/v1/webhook-subscriptions", "DELETE /api/v1/webhook-subscriptions/{id}",
                 "GET /api/v1/webhook-subscriptions/{id}/deliveries", "POST /api/v1/webhook-deliveries/{id}/replay",
+                "PATCH /api/v1/messages/{id}", "POST /api/v1/messages/{id}/cancel", "GET /api/v1/contacts/{id}/reminders",
+                "POST /api/v1/contacts/{id}/reminders", "GET /api/v1/reminders", "DELETE /api/v1/reminders/{id}",
+                "GET /api/v1/notifications", "POST /api/v1/notifications/{id}/read",
             ]
             var documented: Set<String> = []
             for (path, operations) in paths {

@@ -71,7 +71,7 @@ public actor EventHub {
             if let visitor = event.visitor { visitors.deliver(visitor) }
             let frame = OutboundFrame(position: event.position, text: event.frame)
             var count = 0
-            for client in clients.values where client.mayReceive(event.audience) {
+            for client in clients.values where client.mayReceive(event) {
                 client.offer(frame)
                 count += 1
             }

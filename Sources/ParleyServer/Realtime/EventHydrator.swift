@@ -20,6 +20,8 @@ struct HydratedEvent: Sendable {
     var subjectId: Int64? = nil
     /// For a message of a website chat visitor: what their widget receives.
     var visitor: VisitorDelivery? = nil
+    /// For a notification: the one user who receives it.
+    var recipient: Int64? = nil
 }
 
 /// Turns events into what a UI needs without a follow-up request: the message with its inbox
@@ -60,6 +62,7 @@ struct EventHydrator: Sendable {
         for item in events {
             let event = item.event
             var audience: Set<Int64>?
+            var recipient: Int64?
             var agentsSeeAll: Bool?
             let frame: String
             func readers(of row: InboxRow?, also extra: Int64? = nil) -> Set<Int64>? {
@@ -95,10 +98,15 @@ struct EventHydrator: Sendable {
                 frame = encode(event, FramePayload.Subject(subjectId: event.subjectId))
             case .workspaceCreated, .userCreated, .channelCreated, .channelUpdated, .channelDeleted:
                 frame = encode(event, FramePayload.Subject(subjectId: event.subjectId))
+            case .notificationCreated:
+                guard let id = event.subjectId, let userId = JSONValue(parsing: event.payload)["userId"]?.int64,
+                      let notification = try await services.notifications.find(id: id, workspaceId: workspaceId, userId: userId) else { continue }
+                recipient = userId
+                frame = encode(event, notification)
             }
             hydrated.append(HydratedEvent(position: item.position, workspaceId: workspaceId, type: event.type, createdAt: event.createdAt,
                                           audience: audience, changesCounts: event.type.changesCounts, agentsSeeAll: agentsSeeAll, frame: frame,
-                                          subjectId: event.subjectId))
+                                          subjectId: event.subjectId, recipient: recipient))
         }
         return try await withVisitorFrames(hydrated, messages: messages, workspaceId: workspaceId)
     }

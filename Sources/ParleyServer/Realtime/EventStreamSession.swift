@@ -78,7 +78,7 @@ struct EventStreamSession {
             while true {
                 let batch = try await feed.read(after: cursor, workspaceId: user.workspaceId, limit: Self.replayPage)
                 guard let last = batch.events.last else { break }
-                for event in try await hydrator.hydrate(batch.events) where subscriber.mayReceive(event.audience) {
+                for event in try await hydrator.hydrate(batch.events) where subscriber.mayReceive(event) {
                     try await outbound.writeTextMessage(event.frame)
                 }
                 cursor = last.position

@@ -52,8 +52,10 @@ final class EventSubscriber: Sendable {
     }
 
     /// Whether this client may receive an event meant for `audience` (nil: everyone).
-    func mayReceive(_ audience: Set<Int64>?) -> Bool {
-        guard let audience else { return true }
+    func mayReceive(_ event: HydratedEvent) -> Bool {
+        // A notification is its recipient's alone, whatever the others may see.
+        if let recipient = event.recipient { return recipient == user.id }
+        guard let audience = event.audience else { return true }
         return state.withLock { $0.seesAll } || audience.contains(user.id)
     }
 
