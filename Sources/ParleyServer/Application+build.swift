@@ -48,6 +48,8 @@ func buildRouter(services: Services, web: WebAssetSource?) throws -> Router<AppR
     WorkflowsController(services: services).register(api)
     WebhookSubscriptionsController(services: services).register(api)
     system.registerOpenAPI(api, version: parleyVersion)
+    // Last, so that it runs only where no route matched (see MethodNotAllowedMiddleware).
+    router.add(middleware: MethodNotAllowedMiddleware(routes: api.documented.map { ($0.method, $0.path) }))
     return router
 }
 

@@ -149,7 +149,8 @@ enum OpenAPIDocument {
             ("firstName", ["type": ["string", "null"], "description": "null or absent: unchanged"]), ("lastName", ["type": ["string", "null"], "description": "null or absent: unchanged"]),
             ("email", Schema.nullableString), ("phone", ["type": ["string", "null"], "description": "E.164, e.g. +14155551234"]),
             ("language", Schema.nullableString), ("country", ["type": ["string", "null"], "description": "ISO 3166 alpha-2"]),
-            ("tags", Schema.array(Schema.string)), ("customFields", ["type": "object", "description": "values typed by the field definitions; null removes"]),
+            ("tags", ["type": ["array", "null"], "items": Schema.string, "description": "replaces the set; null or absent: unchanged"]),
+            ("customFields", ["type": ["object", "null"], "description": "values typed by the field definitions; a value of null removes that field; null or absent: unchanged"]),
         ])),
         ("Identity", Schema.object([
             ("id", Schema.integer), ("channelId", Schema.integer), ("channelType", Schema.enumeration(channelKinds)), ("externalId", Schema.string),

@@ -24,10 +24,11 @@ struct AttachmentsController {
             summary: "An attachment, with a signed link valid for an hour", tag: "messages", response: "AttachmentDetail", errors: [404]), handler: detail)
         api.authenticated(.get, "/api/v1/attachments/{id}/content", RouteDoc(
             summary: "An attachment's bytes (images, audio and video inline, everything else as a download)", tag: "messages",
-            response: "file", responseMediaType: "application/octet-stream", errors: [404]), handler: content)
+            // The type is the one sniffed from the file's bytes, so any media type may come back.
+            response: "file", responseMediaType: "*/*", errors: [404]), handler: content)
         api.add(.get, "/files/{id}", RouteDoc(
             summary: "An attachment's bytes through a signed, expiring link", tag: "messages", authenticated: false, response: "file",
-            responseMediaType: "application/octet-stream",
+            responseMediaType: "*/*",
             query: [QueryParameter("expires", Schema.integer, "expiry, seconds since 1970"), QueryParameter("signature", Schema.string, "the link's signature")],
             errors: [403, 404]), handler: signed)
     }

@@ -18,6 +18,18 @@ struct SessionController {
         /// Null when the caller used a bearer token (no cookie, nothing to protect).
         let csrfToken: String?
         let expiresAt: Date?
+
+        enum CodingKeys: String, CodingKey { case user, workspace, csrfToken, expiresAt }
+
+        // Written out so that a bearer caller gets `"csrfToken": null` rather than no key: the
+        // document promises the key.
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(user, forKey: .user)
+            try container.encode(workspace, forKey: .workspace)
+            try container.encode(csrfToken, forKey: .csrfToken)
+            try container.encodeIfPresent(expiresAt, forKey: .expiresAt)
+        }
     }
 
     /// How long a setup link printed at first start stays valid.

@@ -7,7 +7,7 @@ import Hummingbird
 struct WebAppMiddleware<Context: RequestContext>: RouterMiddleware {
     let source: WebAssetSource
 
-    static var reservedPrefixes: [String] { ["/api/", "/webhooks/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/widget", "/files/"] }
+    static var reservedPrefixes: [String] { ["/api/", "/webhooks/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/widget", "/files/", "/hooks/"] }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard request.method == .get || request.method == .head else { return try await next(request, context) }

@@ -11,7 +11,7 @@ extension WidgetController {
             summary: "A visitor uploads a file to send: the body is the file, Content-Type its declared type (checked against the bytes), "
                 + "?fileName= its name; then POST /widget/v1/messages with attachmentIds. " + visitorAuth,
             tag: "widget", authenticated: false, bodyMediaType: "application/octet-stream", response: "WidgetAttachment", status: 201,
-            query: [QueryParameter("fileName", Schema.string, "the file's name")], errors: [403, 413, 422, 429, 503]), handler: upload)
+            query: [QueryParameter("fileName", Schema.string, "the file's name")], errors: [401, 403, 413, 422, 429, 503]), handler: upload)
     }
 
     @Sendable func upload(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<VisitorAttachment> {

@@ -67,11 +67,11 @@ struct WidgetController {
             tag: "widget", authenticated: false, body: "WidgetSessionRequest", response: "WidgetSession", errors: [403, 404, 429]), handler: session)
         api.add(.get, "/widget/v1/messages", RouteDoc(summary: "A visitor's earlier messages, newest first. " + visitorAuth,
                                                      tag: "widget", authenticated: false, response: "WidgetMessagePage",
-                                                     query: [QueryParameter("cursor", Schema.string, "from nextCursor")], errors: [403, 429]),
+                                                     query: [QueryParameter("cursor", Schema.string, "from nextCursor")], errors: [401, 403, 429]),
                 handler: history)
         api.add(.post, "/widget/v1/messages", RouteDoc(summary: "A visitor writes; the first message makes them a contact. " + visitorAuth,
                                                       tag: "widget", authenticated: false, body: "WidgetMessageRequest", response: "WidgetMessage",
-                                                      status: 201, alternateStatus: 200, errors: [403, 429]), handler: send)
+                                                      status: 201, alternateStatus: 200, errors: [401, 403, 429]), handler: send)
         registerAttachments(api, visitorAuth: visitorAuth)
     }
 
