@@ -122,7 +122,7 @@ struct ContactsController {
         let identity = context.identity
         let limit = try Limit.parse(request.uri.queryParameters.get("limit"))
         let before = try Cursor.decode(request.uri.queryParameters.get("cursor"), count: 1)?.first
-        let query = request.uri.queryParameters.get("q").flatMap(ContactSearchQuery.init)
+        let query = FormQuery.value("q", in: request.uri.query).flatMap(ContactSearchQuery.init)
         let contacts = try await services.contacts.list(workspaceId: identity.user.workspaceId, query: query, beforeId: before, limit: limit + 1,
                                                         visibleTo: try await context.restrictedContactViewer(services))
         return JSONResponse(Page(rows: contacts, limit: limit, item: ContactResponse.init, cursor: { [$0.id] }))

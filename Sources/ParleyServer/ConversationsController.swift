@@ -105,7 +105,7 @@ struct ConversationsController {
         let now = services.clock.now()
         var query = InboxQuery(
             workspaceId: identity.user.workspaceId, viewerId: identity.user.id, view: view, status: status,
-            search: params.get("q").flatMap(ContactSearchQuery.init),
+            search: FormQuery.value("q", in: request.uri.query).flatMap(ContactSearchQuery.init),
             channelId: try Self.integer(params.get("channel"), name: "channel"),
             tag: params.get("tag").flatMap { $0.isEmpty ? nil : $0 },
             assigneeId: try Self.integer(params.get("assignee"), name: "assignee"),
