@@ -165,6 +165,15 @@ public final class ProviderSimulator: Sendable {
         for (key, value) in request.uri.queryParameters { query[String(key)] = String(value) }
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName.lowercased()] = field.value }
+        // The simulator's own control: a contact wrote outside the simulator's webhook builders
+        // (a scripted webhook), so the provider side opens its window as the real one would.
+        if path == "/simulator/contact-wrote", request.method == .post {
+            guard let provider = query["provider"].flatMap(Provider.init(rawValue:)), let recipient = query["recipient"], !recipient.isEmpty else {
+                return Self.json(400, ["error": "provider and recipient are required"])
+            }
+            contactWrote(provider, recipient: recipient, at: now())
+            return Self.json(200, ["ok": true])
+        }
         let provider: Provider
         if path.hasPrefix("/bot") || path.hasPrefix("/file/bot") {
             provider = .telegram

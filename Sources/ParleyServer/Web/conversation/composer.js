@@ -9,6 +9,11 @@ import { channelLabel, countdown, duration, fullTime } from "../lib/format.js";
 import * as events from "../lib/events.js";
 import { loadTemplates, templatePicker } from "./templates.js";
 import { attachControl } from "./attach.js";
+import { reminderControl } from "./reminder.js";
+import { toast } from "../ui/toast.js";
+
+// How long a queued message waits for the contact, in days (the agent picks; 30 by default).
+const QUEUE_DAYS = [7, 14, 30, 60, 90];
 
 const TAG_LABELS = {
   CONFIRMED_EVENT_UPDATE: "Confirmed event update",
@@ -70,9 +75,15 @@ export function composer(contact, initialChannelId, { onSent }) {
     const previous = state;
     state = result.data;
     const allowed = state.allowed;
-    if (!canWrite(state) && allowed.includes("template")) mode = "template";
-    else if (!allowed.includes("template")) mode = "text";
-    else if (!previous || !canWrite(previous)) mode = "text"; // the window just opened: free text first
+    if (state.sendsUndelivered && state.canQueue) {
+      // WeChat past its window: queueing delivers, recording now does not.
+      if (!previous?.sendsUndelivered) mode = "queue";
+    } else if (!canWrite(state)) {
+      if (allowed.includes("template")) mode = "template";
+      else if (allowed.includes("tagged_message")) mode = "text";
+      else mode = state.canQueue ? "queue" : "text";
+    } else if (!allowed.includes("template")) mode = "text";
+    else if (!previous || !canWrite(previous) || mode === "queue") mode = "text"; // the window just opened: free text first
     template = null;
     render();
     if (allowed.includes("template")) {
@@ -103,7 +114,7 @@ export function composer(contact, initialChannelId, { onSent }) {
     };
     tick();
     tickTimer = setInterval(tick, 1000);
-    mount(bar, switcher, badge, quota(state, channelId));
+    mount(bar, switcher, badge, quota(state, channelId), reminderControl(contact.id, state));
     subject.hidden = state.channelType !== "email";
     renderNotice();
   }
@@ -129,18 +140,49 @@ export function composer(contact, initialChannelId, { onSent }) {
       heading = "Sent as a chatbot-initiated message";
       tone = "warn";
     }
-    const tabs = canWrite(state) && allowed.includes("template")
+    const options = [];
+    if (state.sendsUndelivered && state.canQueue) {
+      options.push(["queue", "Send when they write"], ["text", "Record without delivering"]);
+    } else if (canWrite(state)) {
+      options.push(["text", "Free text"]);
+      if (allowed.includes("template")) options.push(["template", "Template"]);
+    } else {
+      if (allowed.includes("template")) options.push(["template", "Template"]);
+      if (allowed.includes("tagged_message")) options.push(["text", "Message tag"]);
+      if (state.canQueue) options.push(["queue", "Send when they write"]);
+    }
+    const tabs = options.length > 1
       ? h("div", { class: "segmented segmented-sm", role: "group", "aria-label": "Message type" },
-        [["text", "Free text"], ["template", "Template"]].map(([key, label]) => h("button", {
+        options.map(([key, label]) => h("button", {
           type: "button", class: ["seg", mode === key && "is-active"], "aria-pressed": String(mode === key),
           onclick: () => { mode = key; template = null; renderNotice(); loadTemplates(channelId).then(renderExtras); },
         }, label)))
       : null;
     mount(notice,
       heading || tone !== "info"
-        ? h("div", { class: `notice notice-${tone}`, dataset: { testid: "composer-notice" } }, heading ? h("strong", null, heading) : null, error.hidden || error.textContent !== readable(state.reason) ? h("p", null, readable(state.reason)) : null)
+        ? h("div", { class: `notice notice-${tone}`, dataset: { testid: "composer-notice" } }, heading ? h("strong", null, heading) : null,
+          error.hidden || error.textContent !== readable(state.reason) ? h("p", null, readable(state.reason)) : null,
+          state.canQueue ? h("p", null, "You can queue a message: it is sent the moment they write, or given up after the time you pick.") : null)
         : h("p", { class: "notice-quiet", dataset: { testid: "composer-notice" } }, state.window.status === "none" ? "" : readable(state.reason)),
-      tabs);
+      otherWays(), tabs);
+  }
+
+  /** Where the window forbids free text: the contact's other channels, and the best one a click away. */
+  function otherWays() {
+    const options = canWrite(state) ? [] : (state.alternatives ?? []).filter((o) => identities.some((i) => i.channelId === o.channelId));
+    if (!options.length) return null;
+    const best = options.find((o) => o.best);
+    return h("div", { class: "reach-others", dataset: { testid: "reach-others" } },
+      h("span", null, h("strong", null, "Other ways to reach them: "),
+        options.map((o) => `${channelLabel(o.channelType)}: ${o.summary}`).join(" · ")),
+      best ? h("button", { type: "button", class: "btn btn-sm", onclick: () => switchTo(best.channelId) },
+        `Switch to ${channelLabel(best.channelType)}`) : null);
+  }
+
+  function switchTo(id) {
+    channelId = id;
+    showError(null);
+    load().then(() => { if (!textarea.disabled) textarea.focus(); });
   }
 
   function renderExtras(templates) {
@@ -149,6 +191,11 @@ export function composer(contact, initialChannelId, { onSent }) {
       const picker = templatePicker(templates, (choice) => { template = choice; updateSend(); });
       mount(extras, picker.el);
       setWritable(false, true);
+    } else if (mode === "queue" && state.canQueue) {
+      const id = uid("expiry");
+      mount(extras, h("div", { class: "field field-inline" }, h("label", { for: id }, "Give up after"),
+        h("select", { id, name: "expiry" }, QUEUE_DAYS.map((d) => h("option", { value: d, selected: d === 30 }, `${d} days`)))));
+      setWritable(true, true);
     } else if (!canWrite(state) && allowed.includes("tagged_message")) {
       const tags = state.tags.filter((t) => t !== "HUMAN_AGENT");
       const id = uid("tag");
@@ -168,13 +215,16 @@ export function composer(contact, initialChannelId, { onSent }) {
     textarea.disabled = !text;
     // A WhatsApp template's media header takes a file too.
     attach.setEnabled((text && mode !== "template") || (mode === "template" && state?.channelType === "whatsapp"));
-    textarea.placeholder = text ? "Write a reply…" : mode === "template" ? "Free text is not allowed now: send a template." : "You cannot write to this contact now.";
+    textarea.placeholder = mode === "queue" ? "Write the message to send when they next write…"
+      : text ? "Write a reply…" : mode === "template" ? "Free text is not allowed now: send a template." : "You cannot write to this contact now.";
+    sendButton.textContent = mode === "queue" ? "Queue message" : "Send";
     sendButton.disabled = !send;
   }
 
   function updateSend() {
     if (!state) return;
     if (mode === "template" && state.allowed.includes("template")) sendButton.disabled = sending || !template?.complete;
+    else if (mode === "queue" && state.canQueue) sendButton.disabled = sending || attach.busy;
     else if (!canWrite(state) && state.allowed.includes("tagged_message")) sendButton.disabled = sending || !extras.querySelector("select")?.value;
     else sendButton.disabled = sending || attach.busy || !canWrite(state);
   }
@@ -201,6 +251,11 @@ export function composer(contact, initialChannelId, { onSent }) {
       if (!subject.hidden && subject.value.trim()) body.subject = subject.value.trim();
       const tag = extras.querySelector("select[name=tag]")?.value;
       if (tag) body.tag = tag;
+      if (mode === "queue" && state.canQueue) {
+        const days = Number(extras.querySelector("select[name=expiry]")?.value ?? 30);
+        body.deliver = "when_contact_writes";
+        body.queueExpiresAt = new Date(Date.now() + days * 86400000).toISOString();
+      }
     }
     // Keep the focus in the composer while the button is disabled (a disabled button drops it).
     if (document.activeElement === sendButton && !textarea.disabled) textarea.focus();
@@ -219,6 +274,7 @@ export function composer(contact, initialChannelId, { onSent }) {
     textarea.value = "";
     subject.value = "";
     attach.clear();
+    if (result.data.queued) toast("Queued: it is sent when the contact writes again");
     onSent(result.data.message, result.data.conversation);
     await load();
     // Back to writing, unless the agent has moved on meanwhile (Escape, a click elsewhere).

@@ -5,6 +5,7 @@ import { clockTime, fullTime, channelLabel } from "../lib/format.js";
 import { channelById, userName } from "../lib/store.js";
 import { channelIcon } from "../ui/badges.js";
 import { attachmentList, mapLink } from "./attachments.js";
+import { queuedNote } from "./queued.js";
 
 const MARKS = {
   received: null,
@@ -14,6 +15,9 @@ const MARKS = {
   read: { glyph: "✓✓", label: "Read" },
   failed: { glyph: "!", label: "Failed" },
   undelivered: { glyph: "!", label: "Not delivered" },
+  scheduled: { glyph: "◔", label: "Queued" },
+  cancelled: { glyph: "⊘", label: "Cancelled" },
+  expired: { glyph: "⊘", label: "Expired" },
 };
 
 // Parley's failure reasons, in words an agent can act on.
@@ -31,6 +35,7 @@ const REASONS = {
   provider_error: "the provider refused it",
   retries_exhausted: "the provider could not be reached after several tries",
   delivery_uncertain: "delivery could not be confirmed, so it was not resent",
+  queue_expired: "the contact did not write before the queued message expired",
   misconfigured: "the channel is not configured correctly",
 };
 
@@ -66,7 +71,8 @@ function shownText(message) {
   return !rest || message.attachments.some((a) => a.fileName === rest) ? "" : text;
 }
 
-export function messageItem(message) {
+/** onChange(message): a queued message was edited or cancelled here. */
+export function messageItem(message, onChange) {
   const outbound = message.direction === "outbound";
   const channel = channelById(message.channelId);
   const who = outbound
@@ -75,9 +81,10 @@ export function messageItem(message) {
   const failed = message.status === "failed" || message.status === "undelivered";
   const kindLabel = contentLabel(message);
   const deleted = Boolean(message.deletedAt);
+  const waiting = ["scheduled", "cancelled", "expired"].includes(message.status);
   // Email: the subject above the text, what was attached below it, automatic replies named.
   const mail = message.details ?? {};
-  return h("li", { class: ["msg", outbound ? "msg-out" : "msg-in", failed && "msg-failed", deleted && "msg-deleted"],
+  return h("li", { class: ["msg", outbound ? "msg-out" : "msg-in", failed && "msg-failed", deleted && "msg-deleted", waiting && `msg-${message.status}`],
                    dataset: { messageId: message.id, kind: message.contentKind } },
     h("div", { class: "bubble" },
       kindLabel ? h("span", { class: "bubble-kind" }, kindLabel) : null,
@@ -98,7 +105,8 @@ export function messageItem(message) {
         ? h("span", { class: "msg-edited", title: `Edited ${fullTime(message.editedAt)}` }, "edited") : null,
       deleted ? h("span", { class: "msg-edited", title: `Deleted ${fullTime(message.deletedAt)}` }, "deleted") : null,
       outbound ? mark(message.status) : null),
-    failed ? h("p", { class: "msg-failure", role: "note" }, failureText(message)) : null);
+    failed ? h("p", { class: "msg-failure", role: "note" }, failureText(message)) : null,
+    waiting ? queuedNote(message, onChange) : null);
 }
 
 export function activityItem(activity, at) {

@@ -39,7 +39,7 @@ export function timeline(contactId) {
       const at = new Date(item.at);
       if (!previous || !sameDay(previous, at)) nodes.push(h("li", { class: "day" }, h("span", null, dayLabel(at))));
       previous = at;
-      nodes.push(item.type === "message" ? messageItem(item.message) : activityItem(item.activity, item.at));
+      nodes.push(item.type === "message" ? messageItem(item.message, upsertMessage) : activityItem(item.activity, item.at));
     }
     mount(list, nodes);
     mount(top, cursor ? h("button", { type: "button", class: "btn-ghost btn-sm", onclick: () => loadOlder() }, "Load earlier messages")

@@ -38,7 +38,8 @@ export async function conversationView(contactId, { onRowChanged }) {
   const makeComposer = () => composer(contact, conversation?.channelId, {
     onSent(message, updated) {
       history.upsertMessage(message);
-      conversation = normalize(updated);
+      // A queued message leaves the conversation as it is (it may have none yet).
+      if (updated) conversation = normalize(updated);
       renderHead();
       history.refresh(); // the reopening and assignment appear as activity lines
     },

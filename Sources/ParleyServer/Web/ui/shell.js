@@ -7,6 +7,7 @@ import { del } from "../lib/api.js";
 import { navigate } from "../lib/router.js";
 import { avatar } from "./badges.js";
 import { showShortcuts } from "./shortcuts.js";
+import { notificationBell } from "./notifications.js";
 
 export function shell(page) {
   const { session } = getState();
@@ -14,6 +15,7 @@ export function shell(page) {
   const link = (href, label) => h("a", { href, class: "nav-link", "aria-current": here.startsWith(href) ? "page" : null }, label);
   const presence = h("div", { class: "presence", "aria-label": "Agents online" });
   const connection = h("span", { class: "connection" });
+  const bell = notificationBell();
 
   const renderPresence = () => {
     const online = getState().presence.filter((u) => u.id !== session.user.id);
@@ -54,7 +56,7 @@ export function shell(page) {
       h("nav", { class: "nav", "aria-label": "Main" },
         link("/inbox", "Inbox"), link("/contacts", "Contacts"), link("/settings", isAdmin() ? "Settings" : "API tokens")),
       h("div", { class: "topbar-end" },
-        connection, presence,
+        connection, presence, bell.el,
         h("button", { type: "button", class: "btn-ghost btn-sm", onclick: showShortcuts, title: "Keyboard shortcuts (?)" }, "Shortcuts"),
         h("div", { class: "account" },
           avatar(session.user.name, "sm"),
@@ -66,6 +68,6 @@ export function shell(page) {
   return {
     el,
     mounted: page.mounted,
-    destroy() { unsubscribe(); page.destroy?.(); },
+    destroy() { unsubscribe(); bell.destroy(); page.destroy?.(); },
   };
 }
