@@ -42,14 +42,24 @@ public struct OutboxWorker: Service {
     public func runOnce() async throws -> Int {
         let jobs = try await services.outbox.claim(limit: batchSize, now: services.clock.now())
         guard !jobs.isEmpty else { return 0 }
+        // One recipient's messages go one after another, in the order they were written (a
+        // queued message before the automatic reply its release triggered); recipients in parallel.
+        var order: [String] = []
+        var byRecipient: [String: [OutboxJob]] = [:]
+        for job in jobs {
+            let key = "\(job.channelId):\(job.externalId)"
+            if byRecipient[key] == nil { order.append(key) }
+            byRecipient[key, default: []].append(job)
+        }
         await withTaskGroup(of: Void.self) { group in
             var running = 0
-            for job in jobs {
+            for key in order {
                 if running >= concurrency {
                     await group.next()
                     running -= 1
                 }
-                group.addTask { await deliver(job) }
+                let sequence = byRecipient[key] ?? []
+                group.addTask { for job in sequence { await deliver(job) } }
                 running += 1
             }
             await group.waitForAll()

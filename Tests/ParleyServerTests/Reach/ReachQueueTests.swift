@@ -97,6 +97,35 @@ struct ReachQueueTests {
         }
     }
 
+    /// Two messages queued for one contact go in the order they were written, one after the
+    /// other: the second is not sent while the provider is still taking the first.
+    @Test(arguments: TestBackend.all)
+    func queuedMessagesGoInTheOrderTheyWereWritten(backend: TestBackend) async throws {
+        try await APIHarness.run(backend) { (api: APIHarness) async throws in
+            try await api.withSimulator { simulator in
+                let (channel, contact) = try await Self.instagramContact(api, simulator, ago: 8 * Self.day)
+                for text in ["First: your order shipped", "Second: here is the tracking link"] {
+                    let queued = try await api.send(contact, ["channelId": channel, "text": text, "deliver": "when_contact_writes"])
+                    #expect(queued.status == .created, "\(queued.text)")
+                }
+                let reply = simulator.messengerInbound(from: "IGSID-1", messageId: "m_back", text: "Hi", at: api.clock.now(),
+                                                       appSecret: MetaChannelTests.appSecret, object: "instagram")
+                #expect(try await api.webhook(channel, reply).status == .ok)
+                simulator.inject(.hang(seconds: 2), into: .messenger)
+                func sends() -> [String] {
+                    simulator.requests(.messenger).filter { $0.path.hasSuffix("/me/messages") }
+                        .compactMap { ($0.json["message"] as? [String: Any])?["text"] as? String }
+                }
+                let round = Task { try await OutboxWorker(services: api.services).runOnce() }
+                while sends().isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+                try await Task.sleep(for: .milliseconds(500))
+                #expect(sends() == ["First: your order shipped"], "the second went while the first was still being sent")
+                #expect(try await round.value == 2)
+                #expect(sends() == ["First: your order shipped", "Second: here is the tracking link"])
+            }
+        }
+    }
+
     @Test(arguments: TestBackend.all)
     func cancelledAndExpiredMessagesAreNeverSent(backend: TestBackend) async throws {
         try await APIHarness.run(backend) { (api: APIHarness) async throws in
