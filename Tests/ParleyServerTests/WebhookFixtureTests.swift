@@ -104,25 +104,32 @@ struct WebhookFixtureTests {
 
     /// Posts the fixture signed as its provider signs webhooks.
     static func deliver(_ fixture: [String: Any], channel: Channel, channelId: Int64, api: APIHarness) async throws -> Reply {
-        var uri = "/webhooks/\(channelId)"
-        var headers: HTTPFields = [.contentType: "application/json"]
-        var body: [UInt8]
         if let xml = fixture["xml"] as? String {
-            body = Array(xml.utf8)
-            headers[.contentType] = "text/xml"
+            return try await post(Array(xml.utf8), contentType: "text/xml", channel: channel, channelId: channelId, api: api)
+        } else if let form = fixture["form"] as? [String: String] {
+            let fields = form.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+            return try await post(Array(TwilioSMSAdapter.formEncode(fields).utf8), contentType: "application/x-www-form-urlencoded",
+                                  channel: channel, channelId: channelId, api: api)
+        }
+        let body = Array(try JSONSerialization.data(withJSONObject: try #require(fixture["body"])))
+        return try await post(body, contentType: "application/json", channel: channel, channelId: channelId, api: api)
+    }
+
+    /// Posts any body (the fuzzer's too) signed as the channel's provider signs webhooks.
+    static func post(_ body: [UInt8], contentType: String, channel: Channel, channelId: Int64, api: APIHarness) async throws -> Reply {
+        var uri = "/webhooks/\(channelId)"
+        var headers: HTTPFields = [.contentType: contentType]
+        if channel.type == "wechat" {
             let token = channel.credentials["token"] ?? ""
             // Signed now, with a fresh nonce: the server refuses stale timestamps and replayed nonces.
             let timestamp = String(Int64(api.clock.now().timeIntervalSince1970))
             let nonce = UUID().uuidString
             uri += "?signature=\(WeChatAdapter.signature(token: token, timestamp: timestamp, nonce: nonce))&timestamp=\(timestamp)&nonce=\(nonce)"
-        } else if let form = fixture["form"] as? [String: String] {
-            let fields = form.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-            body = Array(TwilioSMSAdapter.formEncode(fields).utf8)
-            headers[.contentType] = "application/x-www-form-urlencoded"
+        } else if channel.type == "sms" {
             headers[try #require(HTTPFields.Element.Name("X-Twilio-Signature"))] = TwilioSMSAdapter.signature(
-                url: "https://parley.example.com/webhooks/\(channelId)", parameters: fields, authToken: channel.credentials["authToken"] ?? "")
+                url: "https://parley.example.com/webhooks/\(channelId)", parameters: TwilioSMSAdapter.formDecode(body),
+                authToken: channel.credentials["authToken"] ?? "")
         } else {
-            body = Array(try JSONSerialization.data(withJSONObject: try #require(fixture["body"])))
             switch channel.type {
             case "whatsapp", "messenger", "instagram":
                 let signed = ProviderSimulator().metaSigned(body: body, appSecret: channel.credentials["appSecret"] ?? "")

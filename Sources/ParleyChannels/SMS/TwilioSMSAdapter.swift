@@ -48,9 +48,10 @@ public struct TwilioSMSAdapter: ChannelAdapter {
             return Self.statusEvent(sid: sid, status: status, errorCode: fields["ErrorCode"], errorText: fields["ErrorMessage"]).map { [$0] } ?? []
         }
         guard let from = fields["From"], let body = fields["Body"] else { return [] }
-        let media = Int(fields["NumMedia"] ?? "") ?? 0
+        // Twilio sends at most 10; anything else (negative, huge) must not become a bad range.
+        let media = min(max(Int(fields["NumMedia"] ?? "") ?? 0, 0), 10)
         var details: [String: String] = [:]
-        for index in 0..<min(media, 10) {
+        for index in 0..<media {
             details["mediaUrl\(index)"] = fields["MediaUrl\(index)"]
             details["mediaType\(index)"] = fields["MediaContentType\(index)"]
         }
@@ -58,7 +59,7 @@ public struct TwilioSMSAdapter: ChannelAdapter {
         var content = media > 0
             ? InboundContent(kind: "media", text: body.isEmpty ? "[\(media == 1 ? "attachment" : "\(media) attachments")]" : body, details: details)
             : .text(body)
-        for index in 0..<min(media, 10) {
+        for index in 0..<media {
             let type = fields["MediaContentType\(index)"] ?? ""
             content = content.with(media: MediaSource(kind: AttachmentKind.of(contentType: type), reference: fields["MediaUrl\(index)"] ?? "", contentType: type))
         }
