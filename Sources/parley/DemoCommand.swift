@@ -109,6 +109,8 @@ struct DemoWorkspace {
             (.sms, "SMS", ["accountSid": "AC-demo", "authToken": "demo-twilio", "from": "+15550100"]),
         ]
         var nameIndex = 0
+        // Rosa (WhatsApp, 3 days: template only) can also be reached by SMS, with free text.
+        var rosa: (contactId: Int64, phone: String)?
         for (kind, name, credentials) in channels {
             let channel = try await services.channels.create(workspaceId: workspaceId, kind: kind, name: name, credentials: credentials,
                                                              apiBaseUrl: simulatorURL, actorUserId: nil, at: now)
@@ -127,6 +129,7 @@ struct DemoWorkspace {
                     phone: kind == .sms || kind == .whatsapp ? .some("+" + external) : nil, tags: index == 0 ? ["vip"] : []),
                     actorUserId: nil, at: now)
                 tellSimulator(kind, recipient: external, wrote: wrote)
+                if kind == .whatsapp, index == 2 { rosa = (result.contactId, "+" + external) }
                 if index == 0, let file = DemoMedia.source(kind, simulator: simulator) {
                     var message = InboundMessage(channelId: channel.id, externalId: external, displayName: "\(person)", providerMessageId: "demo-\(kind.rawValue)-file",
                                                  providerTimestamp: wrote.addingTimeInterval(30), text: file.text, contentKind: file.media.kind.rawValue)
@@ -140,6 +143,10 @@ struct DemoWorkspace {
                     _ = try await services.conversations.close(contactId: result.contactId, workspaceId: workspaceId, actorUserId: index == 2 ? ben.id : ana.id,
                                                                category: "Support", summary: "Answered", logic: .keep, at: now)
                 }
+            }
+            if kind == .sms, let rosa {
+                _ = try await services.contacts.addIdentity(contactId: rosa.contactId, workspaceId: workspaceId, channelId: channel.id,
+                                                            externalId: rosa.phone, displayName: nil, at: now)
             }
             if kind == .whatsapp {
                 _ = try await services.templates.upsert(workspaceId: workspaceId, channelId: channel.id, name: "order_update", language: "es_MX", category: .utility,
