@@ -31,16 +31,21 @@ public struct OutboxWorker: Service {
                 services.logger.error("outbox round failed", metadata: ["error": "\(loggableDescription(of: error))"])
                 handled = 0
             }
-            if handled < batchSize {
+            if handled < claimSize {
                 try? await Task.sleep(for: idleDelay)
             }
         }
     }
 
+    /// How many messages a round leases: no more than it sends at once. A leased message whose
+    /// worker dies is concluded `delivery_uncertain` when the lease ends, so one merely waiting
+    /// for a free slot would be failed by a crash although it never left.
+    var claimSize: Int { max(1, min(batchSize, concurrency)) }
+
     /// One round: claim a batch, deliver it, record the outcomes. Returns how many were handled.
     @discardableResult
     public func runOnce() async throws -> Int {
-        let jobs = try await services.outbox.claim(limit: batchSize, now: services.clock.now())
+        let jobs = try await services.outbox.claim(limit: claimSize, now: services.clock.now())
         guard !jobs.isEmpty else { return 0 }
         // One recipient's messages go one after another, in the order they were written (a
         // queued message before the automatic reply its release triggered); recipients in parallel.

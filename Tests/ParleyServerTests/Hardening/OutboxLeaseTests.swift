@@ -1,0 +1,46 @@
+import Foundation
+import ParleyServer
+import ParleySimulator
+import ParleyTestSupport
+import SQLKit
+import Testing
+
+/// A worker leases only the messages it is about to send. A leased message whose worker dies
+/// is concluded `failed` with `delivery_uncertain` when its lease ends (it may have reached the
+/// provider), so leasing messages that wait behind the worker's concurrency turned every
+/// crash into failures of messages that were never sent (scripts/test-crash showed it).
+@Suite("Outbox leases")
+struct OutboxLeaseTests {
+    @Test(arguments: TestBackend.all)
+    func onlyMessagesBeingSentAreLeased(backend: TestBackend) async throws {
+        try await APIHarness.run(backend, providerTimeout: .seconds(3)) { (api: APIHarness) async throws in
+            try await api.withSimulator { simulator in
+                let (contact, channelId) = try await AttachmentOutboundTests.contact(on: .telegram, api: api, simulator: simulator)
+                for index in 0..<5 {
+                    let sent = try await api.send(.post, "/api/v1/contacts/\(contact)/messages", json: ["channelId": channelId, "text": "m\(index)"])
+                    #expect(sent.status == .created, "\(sent.text)")
+                }
+                // Every send hangs until the provider timeout, so the round is caught mid-flight.
+                simulator.inject(.hang(seconds: 5), into: .telegram, count: 50)
+                let worker = OutboxWorker(services: api.services, concurrency: 2)
+                let round = Task { try await worker.runOnce() }
+                func sends() -> Int { simulator.requests(.telegram).filter { $0.path.hasSuffix("/sendMessage") }.count }
+                for _ in 0..<600 where sends() < 2 { try await Task.sleep(for: .milliseconds(10)) }
+                #expect(sends() == 2)
+                // Each message the round took has been tried (leased, or already concluded for a
+                // retry); the three waiting behind the two slots are untouched.
+                let (taken, untouched) = try await api.services.database.read { db in
+                    let rows = try await db.raw("SELECT attempts, locked_until FROM outbox").all()
+                    let taken = try rows.filter { try $0.decode(column: "attempts", as: Int.self) > 0 }.count
+                    let untouched = try rows.filter {
+                        try $0.decode(column: "attempts", as: Int.self) == 0 && $0.decode(column: "locked_until", as: Int64?.self) == nil
+                    }.count
+                    return (taken, untouched)
+                }
+                #expect(taken == sends(), "\(taken) messages taken while \(sends()) reached the provider")
+                #expect(untouched == 3)
+                _ = try await round.value
+            }
+        }
+    }
+}
