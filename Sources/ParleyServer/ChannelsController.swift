@@ -105,6 +105,7 @@ struct ChannelsController {
         let credentials = try Self.validCredentials(body.credentials ?? [:])
         let baseURL = try body.apiBaseUrl.map(Self.validBaseURL)
         if let baseURL { try await checkTarget(baseURL) }
+        try await checkMailHosts(credentials)
         let adapter = services.channelRuntime.adapters[body.type.value]
         if body.webchat != nil, body.type.value != .webchat {
             throw APIError.badRequest("field 'webchat' is for website chat channels only", field: "webchat")
@@ -151,6 +152,7 @@ struct ChannelsController {
             try await checkViberCount(count, channelId: id, identity: identity)
         }
         if let baseURL = body.apiBaseUrl { try await checkTarget(try Self.validBaseURL(baseURL)) }
+        if let credentials = body.credentials { try await checkMailHosts(credentials) }
         let change = ChannelRepository.Update(
             name: try body.name.map(Self.validName),
             credentials: try body.credentials.map { try Self.validCredentials($0, allowEmptyValues: true) },
@@ -226,6 +228,18 @@ struct ChannelsController {
             try await services.networkTargets.check(url: url)
         } catch {
             throw APIError.badRequest("field 'apiBaseUrl' is refused: \(error.description)", field: "apiBaseUrl")
+        }
+    }
+
+    /// An email channel's SMTP and IMAP servers are outbound targets too.
+    func checkMailHosts(_ credentials: [String: String]) async throws {
+        for key in ["smtpHost", "imapHost"] {
+            guard let host = credentials[key]?.trimmingCharacters(in: .whitespaces), !host.isEmpty else { continue }
+            do {
+                try await services.networkTargets.check(host: host)
+            } catch {
+                throw APIError.badRequest("field 'credentials.\(key)' is refused: \(error.description)", field: "credentials.\(key)")
+            }
         }
     }
 

@@ -60,6 +60,15 @@ public struct EmailAdapter: ChannelAdapter {
         } catch {
             throw ChannelError.connectFailed("\(error)")
         }
+        // The servers are checked as every outbound target is (loopback and private addresses
+        // only with --allow-private-targets), here and before each send.
+        for endpoint in [settings.smtp.endpoint] + (settings.imap.map { [$0.endpoint] } ?? []) {
+            do {
+                try await http.targets.check(host: endpoint.host)
+            } catch {
+                throw ChannelError.connectFailed("\(endpoint.host): \(error.description)")
+            }
+        }
         do {
             try await settings.smtp.check()
         } catch {
@@ -99,6 +108,13 @@ public struct EmailAdapter: ChannelAdapter {
         var email = OutgoingEmail(from: settings.from, to: recipient, subject: subject, text: delivery.instructions.text, messageId: id,
                                   inReplyTo: replyTo, references: references)
         email.attachments = delivery.attachment.map { [$0] } ?? []
+        do {
+            try await http.targets.check(host: settings.smtp.endpoint.host)
+        } catch .unresolvable(let host) {
+            return .retry(after: nil, detail: "\(host) could not be resolved")
+        } catch {
+            return .failed(reason: .misconfigured, code: "target_refused", text: error.description)
+        }
         do {
             try await settings.smtp.send(email.rendered(), from: settings.from.address, to: [recipient.address])
             return .sent(providerMessageId: id)

@@ -35,6 +35,13 @@ struct EmailPoller: Service {
     func poll(channelId: Int64) async -> Int {
         guard let config = try? await services.channels.providerConfig(channelId: channelId), config.kind == .email,
               let settings = try? EmailAdapter.Settings(config.credentials), let imap = settings.imap else { return 0 }
+        do {
+            try await services.networkTargets.check(host: imap.endpoint.host)
+        } catch {
+            // A refused server is never contacted; saving the channel would have said so already.
+            services.logger.warning("email polling refused the IMAP server", metadata: ["channel": "\(channelId)", "error": "\(error.description)"])
+            return 0
+        }
         let lease = TimeInterval(imap.endpoint.timeout.components.seconds) * 4
         guard var position = try? await services.email.claimMailbox(channelId: channelId, lease: lease, at: services.clock.now()) else { return 0 }
         var taken = 0
