@@ -20,11 +20,11 @@ def composer_requires_template(page):
 
 def send_order_update(page, name, order):
     page.get_by_label("Template").select_option(label="order_update (es_MX)")
-    expect(page.get_by_role("button", name="Send")).to_be_disabled()
+    expect(page.get_by_role("button", name="Send", exact=True)).to_be_disabled()
     page.get_by_label("Parameter {{1}}").fill(name)
     page.get_by_label("Parameter {{2}}").fill(order)
     expect(page.get_by_test_id("template-preview")).to_have_text(f"Hola {name}, tu pedido {order} está en camino.")
-    page.get_by_role("button", name="Send").click()
+    page.get_by_role("button", name="Send", exact=True).click()
 
 
 def test_all_closed_search_template_reopen_reply_close(demo, page, shot):

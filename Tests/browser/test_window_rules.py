@@ -22,10 +22,10 @@ def test_messenger_past_seven_days_offers_message_tags(demo, page, shot):
     options = tag.locator("option").all_inner_texts()
     assert options == ["Choose the tag that fits…", "Confirmed event update", "Post-purchase update", "Account update"], options
     page.get_by_label("Message", exact=True).fill("Your replacement part has shipped.")
-    expect(page.get_by_role("button", name="Send")).to_be_disabled()
+    expect(page.get_by_role("button", name="Send", exact=True)).to_be_disabled()
     tag.select_option(label="Post-purchase update")
     shot(page, "tag-chosen")
-    page.get_by_role("button", name="Send").click()
+    page.get_by_role("button", name="Send", exact=True).click()
     last = page.locator(".msg-out").last
     expect(last).to_contain_text("Your replacement part has shipped.")
     expect(last).to_contain_text("Tagged message")
@@ -37,8 +37,10 @@ def test_instagram_past_seven_days_waits_for_the_contact(demo, page):
     open_contact(page, "Ivan")
     notice = page.get_by_test_id("composer-notice")
     expect(notice).to_contain_text("Wait for the contact to write")
-    expect(page.get_by_label("Message", exact=True)).to_be_disabled()
-    expect(page.get_by_role("button", name="Send")).to_be_disabled()
+    # Nothing goes now; what is written is queued for when the contact writes.
+    expect(notice).to_contain_text("You can queue a message")
+    expect(page.get_by_role("button", name="Send", exact=True)).to_have_count(0)
+    expect(page.get_by_role("button", name="Queue message")).to_be_visible()
 
 
 def test_wechat_twenty_messages_then_undelivered_mark(demo, page, shot):
@@ -47,12 +49,15 @@ def test_wechat_twenty_messages_then_undelivered_mark(demo, page, shot):
     expect(page.locator(".quota")).to_have_text("1 of 20 messages left")
     box = page.get_by_label("Message", exact=True)
     box.fill("The 20th message")
-    page.get_by_role("button", name="Send").click()
+    page.get_by_role("button", name="Send", exact=True).click()
     expect(page.locator(".msg-out").last.locator(".mark")).to_have_attribute("data-status", "sent")
     expect(page.locator(".quota")).to_have_text("0 of 20 messages left")
     expect(page.get_by_test_id("composer-notice")).to_contain_text("will not be delivered")
+    # Queueing for the contact's next message is offered first; recording it now is the other choice.
+    expect(page.get_by_role("button", name="Send when they write")).to_have_attribute("aria-pressed", "true")
+    page.get_by_role("button", name="Record without delivering").click()
     box.fill("The 21st message")
-    page.get_by_role("button", name="Send").click()
+    page.get_by_role("button", name="Send", exact=True).click()
     last = page.locator(".msg-out").last
     expect(last).to_contain_text("The 21st message")
     expect(last.locator(".mark")).to_have_attribute("data-status", "undelivered")
@@ -76,12 +81,13 @@ def test_viber_over_quota_shows_the_quota_error(demo, page, shot):
     refused = owner.call("POST", f"/api/v1/contacts/{bjorn}/messages", {"channelId": viber["id"], "text": "three"}, expect_status=409)
     assert refused["error"]["code"] == "viber_quota_exceeded"
     page.get_by_label("Message", exact=True).fill("Are you still interested?")
-    page.get_by_role("button", name="Send").click()
+    page.get_by_role("button", name="Send", exact=True).click()
     error = page.locator(".composer-error")
     expect(error).to_be_visible()
     expect(error).to_have_text(refused["error"]["message"])
     expect(page.locator(".quota")).to_contain_text("0 free this month")
-    expect(page.get_by_role("button", name="Send")).to_be_disabled()
+    # Nothing can go now: the composer offers to queue it for when the contact writes.
+    expect(page.get_by_role("button", name="Queue message")).to_be_visible()
 
 
 def test_channel_switcher_for_a_contact_on_two_channels(demo, page, shot):
@@ -101,7 +107,7 @@ def test_channel_switcher_for_a_contact_on_two_channels(demo, page, shot):
     switcher.select_option(label="Telegram Bot · Telegram")
     expect(page.locator(".window-badge")).to_have_text("No messaging window")
     page.get_by_label("Message", exact=True).fill("Por Telegram también")
-    page.get_by_role("button", name="Send").click()
+    page.get_by_role("button", name="Send", exact=True).click()
     last = page.locator(".msg-out").last
     expect(last).to_contain_text("Por Telegram también")
     expect(last.locator(".chan")).to_have_text("TG")

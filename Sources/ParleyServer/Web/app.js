@@ -6,9 +6,8 @@ import { getState, setState } from "./lib/store.js";
 import { route, fallback, start, navigate, unmount } from "./lib/router.js";
 import * as events from "./lib/events.js";
 import { shell } from "./ui/shell.js";
-import { loginPage } from "./auth/login.js";
-import { setupPage } from "./auth/setup.js";
 import { installShortcuts } from "./ui/shortcuts.js";
+import { useStyles } from "./lib/styles.js";
 
 /** Called after sign-in or setup with the session body. */
 export async function signedIn(session) {
@@ -64,12 +63,19 @@ events.onEvent((event) => {
   if (event.type.startsWith("workspace.")) get("/api/v1/workspace/settings").then((r) => r.ok && setState({ settings: r.data }));
 });
 
-route("/login", async () => (getState().session ? { redirect: "/inbox" } : loginPage()));
-route("/setup", async () => setupPage());
+// The sign-in and setup pages load only when shown: a signed-in start never needs them.
+route("/login", async () => (getState().session ? { redirect: "/inbox" } : (await import("./auth/login.js")).loginPage()));
+route("/setup", async () => (await import("./auth/setup.js")).setupPage());
 route("/", async () => ({ redirect: getState().session ? "/inbox" : "/login" }));
 route("/inbox/:contactId?", guarded(async (params) => (await import("./inbox/page.js")).inboxPage(params)));
-route("/contacts", guarded(async (params, query) => (await import("./contacts/page.js")).contactsPage(query)));
-route("/settings/:section?", guarded(async (params) => (await import("./settings/page.js")).settingsPage(params)));
+route("/contacts", guarded(async (params, query) => {
+  const [page] = await Promise.all([import("./contacts/page.js"), useStyles("settings/admin.css")]);
+  return page.contactsPage(query);
+}));
+route("/settings/:section?", guarded(async (params) => {
+  const [page] = await Promise.all([import("./settings/page.js"), useStyles("settings/admin.css")]);
+  return page.settingsPage(params);
+}));
 fallback(guarded(async () => ({ redirect: "/inbox" })));
 
 async function boot() {

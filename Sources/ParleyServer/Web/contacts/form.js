@@ -2,19 +2,8 @@
 // the workspace's custom fields, each with the control its type needs.
 
 import { h, field } from "../lib/dom.js";
-import { get, post, patch } from "../lib/api.js";
-
-let definitions = null;
-
-export async function customFields() {
-  if (!definitions) {
-    const result = await get("/api/v1/custom-fields");
-    definitions = result.ok ? result.data.items : [];
-  }
-  return definitions;
-}
-
-export function forgetCustomFields() { definitions = null; }
+import { post, patch } from "../lib/api.js";
+import { customFields } from "../lib/custom-fields.js";
 
 function customControl(def, value) {
   switch (def.type) {

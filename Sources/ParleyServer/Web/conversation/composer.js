@@ -9,7 +9,6 @@ import { channelLabel, countdown, duration, fullTime } from "../lib/format.js";
 import * as events from "../lib/events.js";
 import { loadTemplates, templatePicker } from "./templates.js";
 import { attachControl } from "./attach.js";
-import { reminderControl } from "./reminder.js";
 import { toast } from "../ui/toast.js";
 
 // How long a queued message waits for the contact, in days (the agent picks; 30 by default).
@@ -114,7 +113,9 @@ export function composer(contact, initialChannelId, { onSent }) {
     };
     tick();
     tickTimer = setInterval(tick, 1000);
-    mount(bar, switcher, badge, quota(state, channelId), reminderControl(contact.id, state));
+    const reminder = h("span", { class: "reminder-slot" });
+    mount(bar, switcher, badge, quota(state, channelId), reminder);
+    if (reminderOffered(state)) import("./reminder.js").then((m) => { reminder.replaceWith(m.reminderControl(contact.id)); });
     subject.hidden = state.channelType !== "email";
     renderNotice();
   }
@@ -340,4 +341,10 @@ function quota(state, channelId) {
     return h("span", { class: ["quota", state.weChatMessagesLeft === 0 && "quota-out"] }, `${state.weChatMessagesLeft} of 20 messages left`);
   }
   return null;
+}
+
+/** While free text is allowed on a channel with a window, a reminder before it closes makes sense. */
+function reminderOffered(state) {
+  return state.window.status === "open"
+    || (state.humanAgentUntil && Date.parse(state.humanAgentUntil) > Date.now() && state.allowed.includes("free_text"));
 }

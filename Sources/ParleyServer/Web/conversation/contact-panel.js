@@ -7,7 +7,7 @@ import { channelById, getState } from "../lib/store.js";
 import { confirmDialog } from "../ui/dialog.js";
 import { channelLabel, duration } from "../lib/format.js";
 import { avatar, channelIcon } from "../ui/badges.js";
-import { contactForm, customFields } from "../contacts/form.js";
+import { customFields } from "../lib/custom-fields.js";
 import { toast } from "../ui/toast.js";
 
 export function contactPanel(initial, { onChanged }) {
@@ -19,6 +19,8 @@ export function contactPanel(initial, { onChanged }) {
   async function render() {
     const defs = await customFields();
     if (editing) {
+      // The edit form is loaded the first time someone edits a contact here.
+      const { contactForm } = await import("../contacts/form.js");
       const form = await contactForm(contact, {
         onSaved: (saved) => { contact = saved; editing = false; onChanged(saved); render(); toast("Contact saved"); },
         onCancel: () => { editing = false; render(); },

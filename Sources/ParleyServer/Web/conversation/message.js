@@ -5,7 +5,6 @@ import { clockTime, fullTime, channelLabel } from "../lib/format.js";
 import { channelById, userName } from "../lib/store.js";
 import { channelIcon } from "../ui/badges.js";
 import { attachmentList, mapLink } from "./attachments.js";
-import { queuedNote } from "./queued.js";
 
 const MARKS = {
   received: null,
@@ -106,7 +105,7 @@ export function messageItem(message, onChange) {
       deleted ? h("span", { class: "msg-edited", title: `Deleted ${fullTime(message.deletedAt)}` }, "deleted") : null,
       outbound ? mark(message.status) : null),
     failed ? h("p", { class: "msg-failure", role: "note" }, failureText(message)) : null,
-    waiting ? queuedNote(message, onChange) : null);
+    waiting ? lazyQueuedNote(message, onChange) : null);
 }
 
 export function activityItem(activity, at) {
@@ -125,4 +124,11 @@ export function activityItem(activity, at) {
     ? h("span", { class: "activity-note" }, [d.category, d.summary].filter(Boolean).join(" — ")) : null;
   return h("li", { class: ["activity", `activity-${activity.kind}`] },
     h("span", { class: "activity-text" }, text, " · ", h("time", { datetime: at, title: fullTime(at) }, clockTime(at))), note);
+}
+
+/** The queued-message note, loaded the first time a timeline shows one (most never do). */
+function lazyQueuedNote(message, onChange) {
+  const slot = h("div", { class: "msg-queue" });
+  import("./queued.js").then((m) => { const note = m.queuedNote(message, onChange); if (note) slot.replaceWith(note); else slot.remove(); });
+  return slot;
 }

@@ -9,10 +9,8 @@ import { toast } from "../ui/toast.js";
 
 const HOURS = [1, 2, 4, 8, 12];
 
-export function reminderControl(contactId, state) {
-  const open = state.window.status === "open"
-    || (state.humanAgentUntil && Date.parse(state.humanAgentUntil) > Date.now() && state.allowed.includes("free_text"));
-  if (!open) return null;
+/** The composer shows it only while free text is allowed on a channel with a window. */
+export function reminderControl(contactId) {
   const el = h("span", { class: "reminder", dataset: { testid: "reminder" } });
 
   async function refresh() {

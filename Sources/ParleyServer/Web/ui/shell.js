@@ -7,7 +7,6 @@ import { del } from "../lib/api.js";
 import { navigate } from "../lib/router.js";
 import { avatar } from "./badges.js";
 import { showShortcuts } from "./shortcuts.js";
-import { notificationBell } from "./notifications.js";
 
 export function shell(page) {
   const { session } = getState();
@@ -15,7 +14,15 @@ export function shell(page) {
   const link = (href, label) => h("a", { href, class: "nav-link", "aria-current": here.startsWith(href) ? "page" : null }, label);
   const presence = h("div", { class: "presence", "aria-label": "Agents online" });
   const connection = h("span", { class: "connection" });
-  const bell = notificationBell();
+  // The bell loads after the page: it is small, but nothing on the first paint needs it.
+  const bellSlot = h("span", { class: "bell-slot" });
+  let bell = null;
+  let gone = false;
+  import("./notifications.js").then((m) => {
+    if (gone) return;
+    bell = m.notificationBell();
+    bellSlot.replaceWith(bell.el);
+  });
 
   const renderPresence = () => {
     const online = getState().presence.filter((u) => u.id !== session.user.id);
@@ -56,7 +63,7 @@ export function shell(page) {
       h("nav", { class: "nav", "aria-label": "Main" },
         link("/inbox", "Inbox"), link("/contacts", "Contacts"), link("/settings", isAdmin() ? "Settings" : "API tokens")),
       h("div", { class: "topbar-end" },
-        connection, presence, bell.el,
+        connection, presence, bellSlot,
         h("button", { type: "button", class: "btn-ghost btn-sm", onclick: showShortcuts, title: "Keyboard shortcuts (?)" }, "Shortcuts"),
         h("div", { class: "account" },
           avatar(session.user.name, "sm"),
@@ -68,6 +75,6 @@ export function shell(page) {
   return {
     el,
     mounted: page.mounted,
-    destroy() { unsubscribe(); bell.destroy(); page.destroy?.(); },
+    destroy() { gone = true; unsubscribe(); bell?.destroy(); page.destroy?.(); },
   };
 }
