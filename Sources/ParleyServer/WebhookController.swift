@@ -12,7 +12,10 @@ struct WebhookController {
     func register(_ api: APIRoutes) {
         let doc = RouteDoc(summary: "Provider webhooks: GET answers the subscription handshake, POST carries signed events", tag: "webhooks",
                            authenticated: false, response: "ack", responseMediaType: "text/plain", errors: [401, 403, 404])
-        api.add(.get, "/webhooks/{channelId}", doc, handler: handle)
+        // A provider without a GET handshake (Telegram, LINE, Viber, Twilio) answers GET 405.
+        var get = doc
+        get.errors.append(405)
+        api.add(.get, "/webhooks/{channelId}", get, handler: handle)
         var post = doc
         post.bodyMediaType = "application/json"
         api.add(.post, "/webhooks/{channelId}", post, handler: handle)
@@ -33,7 +36,9 @@ struct WebhookController {
 
         if request.method == .get {
             guard let reply = adapter.handshake(webhook, channel: channel) else {
-                throw APIError(.methodNotAllowed, code: "method_not_allowed", message: "\(stored.kind.rawValue) webhooks are POSTed")
+                var error = APIError(.methodNotAllowed, code: "method_not_allowed", message: "\(stored.kind.rawValue) webhooks are POSTed")
+                error.headers[.allow] = "POST"
+                throw error
             }
             return Self.response(reply)
         }

@@ -40,6 +40,18 @@ struct MethodNotAllowedTests {
             let hook = try await api.send(.get, "/hooks/workflows/1")
             #expect(hook.status == .methodNotAllowed)
             #expect(hook.headers[.allow] == "POST")
+            // A provider without a GET handshake: 405 with Allow, as documented.
+            let created = try await api.send(.post, "/api/v1/channels", json: [
+                "type": "telegram", "name": "Bot", "credentials": ["botToken": "1:x"], "verifyCredentials": false,
+            ])
+            let channel = try #require((created.json["id"] as? NSNumber)?.int64Value, "\(created.text)")
+            let handshake = try await api.send(.get, "/webhooks/\(channel)", token: "")
+            #expect(handshake.status == .methodNotAllowed)
+            #expect(handshake.headers[.allow] == "POST")
+            let document = try await api.send(.get, "/openapi.json", token: "").json
+            let paths = document["paths"] as? [String: [String: Any]]
+            let responses = (paths?["/webhooks/{channelId}"]?["get"] as? [String: Any])?["responses"] as? [String: Any]
+            #expect(responses?["405"] != nil, "GET /webhooks/{channelId} documents its 405")
             // Routes still answer as before.
             #expect(try await api.send(.get, "/api/v1/contacts/7").status == .notFound)
             #expect(try await api.send(.get, "/api/v1/me").status == .ok)
