@@ -230,6 +230,20 @@ public struct AttachmentRepository: Sendable {
         }
     }
 
+    /// Ties the sender's uploads to a just-stored outbound message and returns the message
+    /// carrying them (shared by a message sent now and one queued).
+    static func attach(on db: any SQLDatabase, files: [StoredAttachment], to message: Message, workspaceId: Int64, userId: Int64?) async throws -> Message {
+        guard !files.isEmpty else { return message }
+        try await link(on: db, ids: files.map(\.attachment.id), messageId: message.id, workspaceId: workspaceId, userId: userId, visitor: nil)
+        var linked = message
+        linked.attachments = files.map { file in
+            var attachment = file.attachment
+            attachment.messageId = message.id
+            return attachment
+        }
+        return linked
+    }
+
     static func touchMessage(on db: any SQLDatabase, workspaceId: Int64, messageId: Int64, at now: Date) async throws {
         try await db.raw("UPDATE messages SET updated_at = \(bind: now.epochMilliseconds) WHERE id = \(bind: messageId)").run()
         try await EventLog.append(on: db, workspaceId: workspaceId, type: .messageUpdated, subjectId: messageId, payload: ["messageId": messageId], at: now)

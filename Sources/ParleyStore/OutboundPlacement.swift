@@ -85,16 +85,8 @@ enum OutboundPlacement {
                         \(bind: content), \(bind: status.rawValue), \(bind: failureReason), \(bind: now.epochMilliseconds), \(bind: now.epochMilliseconds))
                 RETURNING \(unsafeRaw: TimelineRepository.messageColumns)
                 """).first()
-            message = try MessageRows.decode(try inserted.required("message"))
-            if !files.isEmpty {
-                try await AttachmentRepository.link(on: db, ids: files.map(\.attachment.id), messageId: message.id, workspaceId: request.workspaceId,
-                                                    userId: request.senderUserId, visitor: nil)
-                message.attachments = files.map { file in
-                    var attachment = file.attachment
-                    attachment.messageId = message.id
-                    return attachment
-                }
-            }
+            message = try await AttachmentRepository.attach(on: db, files: files, to: try MessageRows.decode(try inserted.required("message")),
+                                                            workspaceId: request.workspaceId, userId: request.senderUserId)
         }
         if status == .pending {
             try await db.raw("""

@@ -32,16 +32,8 @@ public struct QueuedMessages: Sendable {
                     \(bind: now.epochMilliseconds), \(bind: now.epochMilliseconds))
             RETURNING \(unsafeRaw: TimelineRepository.messageColumns)
             """).first()
-        var message = try MessageRows.decode(try inserted.required("message"))
-        if !prepared.files.isEmpty {
-            try await AttachmentRepository.link(on: db, ids: prepared.files.map(\.attachment.id), messageId: message.id,
-                                                workspaceId: request.workspaceId, userId: request.senderUserId, visitor: nil)
-            message.attachments = prepared.files.map { file in
-                var attachment = file.attachment
-                attachment.messageId = message.id
-                return attachment
-            }
-        }
+        let message = try await AttachmentRepository.attach(on: db, files: prepared.files, to: try MessageRows.decode(try inserted.required("message")),
+                                                            workspaceId: request.workspaceId, userId: request.senderUserId)
         try await EventLog.append(on: db, workspaceId: request.workspaceId, type: .messageCreated, subjectId: message.id, actorUserId: request.senderUserId,
                                   payload: ["messageId": message.id, "contactId": request.contactId], at: now)
         return OutboundResult(message: message, conversation: latest, plan: nil)
