@@ -98,13 +98,19 @@ public final class SQLiteDatabaseBackend: Database {
                 commits.signal()
                 return result
             } catch {
-                do {
-                    try await db.raw(SQLQueryString(rollbackStatement)).run()
-                } catch {
-                    // The writer may still be inside the failed transaction: every later write
-                    // would be refused, or join it. A fresh connection starts clean.
-                    await reopenWriter()
-                }
+                // A task cancelled inside its transaction (a client gone, a shutdown) still has
+                // to end it, and the driver refuses work from a cancelled task: the rollback
+                // runs in a task of its own, which is not cancelled.
+                let rollback = rollbackStatement
+                await Task {
+                    do {
+                        try await db.raw(SQLQueryString(rollback)).run()
+                    } catch {
+                        // The writer may still be inside the failed transaction: every later
+                        // write would be refused, or join it. A fresh connection starts clean.
+                        await self.reopenWriter()
+                    }
+                }.value
                 throw error
             }
         } catch {
