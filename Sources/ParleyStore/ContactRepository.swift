@@ -144,6 +144,15 @@ public struct ContactRepository: Sendable {
         try await database.read { db in try await Self.load(on: db, ids: [id], workspaceId: workspaceId).first }
     }
 
+    /// The workspace's contacts among `ids`, by id (three queries whatever the count); ids of
+    /// contacts deleted since, or of another workspace, are absent.
+    public func find(ids: [Int64], workspaceId: Int64) async throws -> [Int64: Contact] {
+        guard !ids.isEmpty else { return [:] }
+        return try await database.read { db in
+            Dictionary(try await Self.load(on: db, ids: ids, workspaceId: workspaceId).map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        }
+    }
+
     /// Contacts newest first, optionally matching a search-bar query, after a keyset cursor (an id).
     /// With `visibleTo`, only the contacts that user may see: those whose latest conversation is
     /// theirs or unassigned, or who have none (an agent who may not see All).

@@ -56,6 +56,9 @@ struct EventHydrator: Sendable {
             try await services.inbox.list(query).map { ($0.conversation.id, $0) }, uniquingKeysWith: { first, _ in first })
         let actorIds = Set(events.filter { $0.event.type.isConversationChange }.compactMap(\.event.actorUserId))
         let actors = try await services.users.names(ids: Array(actorIds), workspaceId: workspaceId)
+        // A burst of new contacts (an import, a campaign's replies) is one read, not one per event.
+        let contactIds = Set(events.filter { $0.event.type == .contactCreated || $0.event.type == .contactUpdated }.compactMap(\.event.subjectId))
+        let contacts = try await services.contacts.find(ids: Array(contactIds), workspaceId: workspaceId)
         let now = services.clock.now()
 
         var hydrated: [HydratedEvent] = []
@@ -91,7 +94,7 @@ struct EventHydrator: Sendable {
                                                                        activity: activity))
             case .contactCreated, .contactUpdated, .contactDeleted:
                 guard let id = event.subjectId else { continue }
-                let contact = event.type == .contactDeleted ? nil : try await services.contacts.find(id: id, workspaceId: workspaceId)
+                let contact = event.type == .contactDeleted ? nil : contacts[id]
                 frame = encode(event, FramePayload.ContactChange(contactId: id, contact: contact.map(ContactsController.ContactResponse.init)))
             case .workspaceSettingsUpdated:
                 agentsSeeAll = try await services.workspaces.find(id: workspaceId)?.settings.agentsSeeAll
