@@ -14,10 +14,17 @@ import ServiceLifecycle
 /// Steps 2 and 3 get `configuration.shutdownGrace` together; past that the rest is cancelled,
 /// and a send cut short is found by its lease later (resent only where the provider
 /// deduplicates, see ``OutboxWorker``).
-public func runUntilTerminated(_ application: some ApplicationProtocol, services: Services) async throws {
+///
+/// 4. The database's connection pool (`pool`, on PostgreSQL) is the group's first service, so
+///    it starts before anything queries and stops only after everything above has finished.
+///
+/// `prepare` runs inside the group, once the pool runs: it migrates and bootstraps, and returns
+/// the application to serve.
+public func runUntilTerminated(pool: (any Service)?, services: Services,
+                               prepare: @escaping @Sendable () async throws -> any Service) async throws {
     var configuration = ServiceGroupConfiguration(
-        services: [
-            .init(service: application),
+        services: (pool.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? []) + [
+            .init(service: PreparedService(prepare: prepare)),
             .init(service: StreamCloser(services: services)),
         ],
         gracefulShutdownSignals: [.sigterm, .sigint],
@@ -26,6 +33,16 @@ public func runUntilTerminated(_ application: some ApplicationProtocol, services
     configuration.maximumGracefulShutdownDuration = services.configuration.shutdownGrace
     try await ServiceGroup(configuration: configuration).run()
     services.logger.info("stopped")
+}
+
+/// Runs what `prepare` returns; a failure while preparing (a migration that cannot be applied)
+/// ends the whole group with that error.
+struct PreparedService: Service {
+    let prepare: @Sendable () async throws -> any Service
+
+    func run() async throws {
+        try await prepare().run()
+    }
 }
 
 /// Waits for the shutdown signal, then closes every WebSocket with its resume id. Listed after

@@ -56,15 +56,40 @@ extension Database {
 /// Opens the database named by a URL: `sqlite://PATH` (relative or absolute path;
 /// `sqlite:///abs/path` also works) or `postgres://user:pass@host:port/db`.
 public enum DatabaseFactory {
+    /// Opens the database for a command or a test: it runs whatever it needs until `shutdown()`.
     public static func open(url: String, logger: Logger) async throws -> any Database {
-        if url.hasPrefix("sqlite://") || url.hasPrefix("sqlite:") {
-            let path = url.hasPrefix("sqlite://") ? String(url.dropFirst("sqlite://".count)) : String(url.dropFirst("sqlite:".count))
-            guard !path.isEmpty else { throw StoreError.invalidDatabaseURL("sqlite URL needs a file path, e.g. sqlite://./parley.sqlite") }
-            return try await SQLiteDatabaseBackend.open(path: path, logger: logger)
+        switch try Location(url: url) {
+        case .sqlite(let path): return try await SQLiteDatabaseBackend.open(path: path, logger: logger)
+        case .postgres: return try await PostgresDatabaseBackend.open(url: url, logger: logger)
         }
-        if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
-            return try await PostgresDatabaseBackend.open(url: url, logger: logger)
+    }
+
+    /// Opens the database for a server whose service group runs the connection pool: on
+    /// PostgreSQL `pool` is that service, not yet running (every query waits until it runs); on
+    /// SQLite there is none.
+    public static func openForServiceGroup(url: String, logger: Logger) async throws -> (database: any Database, pool: PostgresPoolService?) {
+        switch try Location(url: url) {
+        case .sqlite(let path): return (try await SQLiteDatabaseBackend.open(path: path, logger: logger), nil)
+        case .postgres:
+            let backend = try PostgresDatabaseBackend.make(url: url, logger: logger)
+            return (backend, backend.poolService)
         }
-        throw StoreError.invalidDatabaseURL("expected sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE")
+    }
+
+    private enum Location {
+        case sqlite(path: String)
+        case postgres
+
+        init(url: String) throws {
+            if url.hasPrefix("sqlite://") || url.hasPrefix("sqlite:") {
+                let path = url.hasPrefix("sqlite://") ? String(url.dropFirst("sqlite://".count)) : String(url.dropFirst("sqlite:".count))
+                guard !path.isEmpty else { throw StoreError.invalidDatabaseURL("sqlite URL needs a file path, e.g. sqlite://./parley.sqlite") }
+                self = .sqlite(path: path)
+            } else if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
+                self = .postgres
+            } else {
+                throw StoreError.invalidDatabaseURL("expected sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE")
+            }
+        }
     }
 }

@@ -2,22 +2,34 @@ import Foundation
 import Logging
 import PostgresKit
 import PostgresNIO
+import ServiceLifecycle
 import SQLKit
+import Synchronization
 
 /// The server backend: a `PostgresClient` connection pool. Several Parley instances may share
 /// one PostgreSQL database.
+///
+/// The pool works only while its run loop runs. `parley serve` runs it as the first service of
+/// its service group (``PostgresPoolService``), so it is stopped last, after every worker has
+/// finished with the database; commands and tests that open a database on their own get a run
+/// task owned by the backend (``open(url:logger:)``), ended by ``shutdown()``.
 public final class PostgresDatabaseBackend: Database {
     public let kind = DatabaseKind.postgres
     public let commits = CommitSignal()
     private let client: PostgresClient
-    private let runTask: Task<Void, Never>
+    /// Opens once the run loop is about to start: a lease taken earlier would wait anyway, but
+    /// the client warns about it, so leases wait here instead of sleeping a guessed while.
+    private let running = StartGate()
+    private let ownRun = Mutex<Task<Void, Never>?>(nil)
     private let logger: Logger
 
-    private init(client: PostgresClient, runTask: Task<Void, Never>, logger: Logger) {
+    private init(client: PostgresClient, logger: Logger) {
         self.client = client
-        self.runTask = runTask
         self.logger = logger
     }
+
+    /// The service that runs the pool; run it once (``open(url:logger:)`` runs it itself).
+    public var poolService: PostgresPoolService { PostgresPoolService(client: client, running: running) }
 
     /// Parses a `postgres://user:password@host:port/database` URL into a client configuration.
     public static func configuration(url: String) throws -> PostgresClient.Configuration {
@@ -54,16 +66,19 @@ public final class PostgresDatabaseBackend: Database {
         return config
     }
 
+    /// A backend whose pool does not run yet: run ``poolService`` (in a service group) before
+    /// or while using it; every read and transaction waits until it does.
+    public static func make(url: String, logger: Logger) throws -> PostgresDatabaseBackend {
+        PostgresDatabaseBackend(client: PostgresClient(configuration: try configuration(url: url), backgroundLogger: logger), logger: logger)
+    }
+
+    /// Opens a backend that runs its own pool until ``shutdown()``, and checks the server answers.
     public static func open(url: String, logger: Logger) async throws -> PostgresDatabaseBackend {
-        let client = PostgresClient(configuration: try configuration(url: url), backgroundLogger: logger)
-        let runTask = Task { await client.run() }
-        // Let the client's run loop start before the first lease (otherwise it warns that
-        // run() has not been called yet).
-        try? await Task.sleep(for: .milliseconds(20))
-        let backend = PostgresDatabaseBackend(client: client, runTask: runTask, logger: logger)
+        let backend = try make(url: url, logger: logger)
+        let service = backend.poolService
+        backend.ownRun.withLock { $0 = Task { await service.run() } }
         do {
-            // Fail at start rather than on the first request when the server is unreachable.
-            try await backend.read { db in try await db.raw("SELECT 1").run() }
+            try await backend.checkReachable()
         } catch {
             await backend.shutdown()
             throw error
@@ -71,13 +86,20 @@ public final class PostgresDatabaseBackend: Database {
         return backend
     }
 
+    /// Fails at start rather than on the first request when the server is unreachable.
+    public func checkReachable() async throws {
+        try await read { db in try await db.raw("SELECT 1").run() }
+    }
+
     public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await client.withConnection { connection in
+        await running.wait()
+        return try await client.withConnection { connection in
             try await body(TextSafeDatabase(base: connection.sql(queryLogLevel: nil)))
         }
     }
 
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        await running.wait()
         do {
             let result = try await client.withTransaction(logger: logger) { connection in
                 try await body(TextSafeDatabase(base: connection.sql(queryLogLevel: nil)))
@@ -96,6 +118,7 @@ public final class PostgresDatabaseBackend: Database {
     /// the caller reconnects and catches up from the table).
     public func listen(channel: String, onListening: @Sendable () async -> Void,
                        onNotification: @Sendable (String) async -> Void) async throws {
+        await running.wait()
         try await client.withConnection { connection in
             let notifications = try await connection.listen(channel)
             await onListening()
@@ -117,9 +140,56 @@ public final class PostgresDatabaseBackend: Database {
         return error.serverInfo?[.sqlState] == "23505"
     }
 
+    /// Ends the pool's run when this backend runs it itself; a pool run by a service group ends
+    /// with the group.
     public func shutdown() async {
-        runTask.cancel()
-        _ = await runTask.value
+        guard let task = ownRun.withLock({ $0 }) else { return }
+        task.cancel()
+        await task.value
+    }
+}
+
+/// Runs a PostgreSQL backend's connection pool: until cancelled, or until the graceful shutdown
+/// of the service group it runs in.
+public struct PostgresPoolService: Service {
+    let client: PostgresClient
+    let running: StartGate
+
+    public func run() async {
+        // The client flips its own "running" flag as its first step, before any suspension.
+        running.open()
+        await client.run()
+    }
+}
+
+/// A one-way gate: waiters suspend until it opens, and pass straight through afterwards.
+final class StartGate: Sendable {
+    private struct State {
+        var open = false
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let state = Mutex(State())
+
+    func open() {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.open = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    func wait() async {
+        if state.withLock({ $0.open }) { return }
+        await withCheckedContinuation { continuation in
+            let passNow = state.withLock { state -> Bool in
+                if state.open { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if passNow { continuation.resume() }
+        }
     }
 }
 

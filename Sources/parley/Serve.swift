@@ -74,41 +74,51 @@ struct Serve: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
-        let db = try await DatabaseFactory.open(url: database.resolvedDatabaseURL, logger: logger)
+        // Channel credentials are encrypted at rest; rows from before the key are encrypted below.
+        let secrets = try SecretKey.load(databaseURL: database.resolvedDatabaseURL)
+        CredentialEncryption.install(secrets)
+        let blobs = try BlobStores.make(storageURL: Environment.value("PARLEY_STORAGE_URL"), databaseURL: database.resolvedDatabaseURL,
+                                        environment: ProcessInfo.processInfo.environment)
+        logger.info("attachments stored", metadata: ["store": "\(blobs.summary)"])
+        let (db, pool) = try await DatabaseFactory.openForServiceGroup(url: database.resolvedDatabaseURL, logger: logger)
+        let services = Services(configuration: configuration, database: db, metrics: registry, blobs: blobs, logger: logger)
         do {
-            try await Migrator(database: db, logger: logger).migrate()
-            // Channel credentials are encrypted at rest; rows from before the key are encrypted now.
-            let secrets = try SecretKey.load(databaseURL: database.resolvedDatabaseURL)
-            CredentialEncryption.install(secrets)
-            let encrypted = try await ChannelRepository(database: db).encryptStoredCredentials(with: secrets)
-            if encrypted > 0 { logger.info("encrypted stored channel credentials", metadata: ["channels": "\(encrypted)"]) }
-            let blobs = try BlobStores.make(storageURL: Environment.value("PARLEY_STORAGE_URL"), databaseURL: database.resolvedDatabaseURL,
-                                            environment: ProcessInfo.processInfo.environment)
-            logger.info("attachments stored", metadata: ["store": "\(blobs.summary)"])
-            let services = Services(configuration: configuration, database: db, metrics: registry, blobs: blobs, logger: logger)
-            if let first = try await Bootstrap.ensureWorkspace(
-                services: services, email: Environment.value("PARLEY_OWNER_EMAIL"), password: Environment.value("PARLEY_OWNER_PASSWORD")
-            ), first.password != nil {
-                // Written unbuffered: whoever started the server may be waiting for these lines.
-                FileHandle.standardOutput.write(Data("Created workspace \"\(first.workspace.name)\" with owner \(first.owner.email) and the password from PARLEY_OWNER_PASSWORD.\n".utf8))
+            let publicURL = configuration.publicURL
+            try await runUntilTerminated(pool: pool, services: services) {
+                try await prepare(services: services, secrets: secrets)
+                logger.info("Parley listening", metadata: ["url": "\(publicURL)", "database": "\(db.kind.rawValue)"])
+                return try buildApplication(services: services)
             }
-            if let link = try await Bootstrap.setupLink(services: services) {
-                FileHandle.standardOutput.write(Data("""
-                    The owner \(link.owner.email) has no password yet. Open this link within 24 hours to choose one:
-
-                        \(link.url)
-
-                    (a new link is printed at every start until then)
-
-                    """.utf8))
-            }
-            logger.info("Parley listening", metadata: ["url": "\(configuration.publicURL)", "database": "\(db.kind.rawValue)"])
-            try await runUntilTerminated(buildApplication(services: services), services: services)
         } catch {
             await db.shutdown()
             throw error
         }
         await db.shutdown()
+    }
+
+    /// Migrates, encrypts credentials stored before the key existed, and makes sure there is a
+    /// workspace and an owner who can sign in.
+    private func prepare(services: Services, secrets: SecretBox) async throws {
+        let logger = services.logger
+        try await Migrator(database: services.database, logger: logger).migrate()
+        let encrypted = try await ChannelRepository(database: services.database).encryptStoredCredentials(with: secrets)
+        if encrypted > 0 { logger.info("encrypted stored channel credentials", metadata: ["channels": "\(encrypted)"]) }
+        if let first = try await Bootstrap.ensureWorkspace(
+            services: services, email: Environment.value("PARLEY_OWNER_EMAIL"), password: Environment.value("PARLEY_OWNER_PASSWORD")
+        ), first.password != nil {
+            // Written unbuffered: whoever started the server may be waiting for these lines.
+            FileHandle.standardOutput.write(Data("Created workspace \"\(first.workspace.name)\" with owner \(first.owner.email) and the password from PARLEY_OWNER_PASSWORD.\n".utf8))
+        }
+        if let link = try await Bootstrap.setupLink(services: services) {
+            FileHandle.standardOutput.write(Data("""
+                The owner \(link.owner.email) has no password yet. Open this link within 24 hours to choose one:
+
+                    \(link.url)
+
+                (a new link is printed at every start until then)
+
+                """.utf8))
+        }
     }
 }
 

@@ -79,6 +79,23 @@ extension TestBackend {
     }
 }
 
+extension TestBackend {
+    /// PostgreSQL only: the URL of a fresh, migrated database, for tests that open it their own
+    /// way; the database is dropped afterwards.
+    public func withDatabaseURL<T: Sendable>(_ body: (String) async throws -> T) async throws -> T {
+        guard self == .postgres, let url = Self.postgresURL else { throw TestSupportError.postgresNotConfigured }
+        let name = try await PostgresTemplate.shared.createDatabase(serverURL: url)
+        do {
+            let result = try await body(PostgresTemplate.url(url, database: name))
+            try await PostgresTemplate.shared.dropDatabase(name, serverURL: url)
+            return result
+        } catch {
+            try? await PostgresTemplate.shared.dropDatabase(name, serverURL: url)
+            throw error
+        }
+    }
+}
+
 public enum TestSupportError: Error {
     case postgresNotConfigured
 }

@@ -75,6 +75,8 @@ public struct RealtimeService: Service {
                     break
                 }
             } catch {
+                // A shutdown cancels a read in flight; that is no failure.
+                if Task.isCancelled { return }
                 services.logger.error("event stream read failed", metadata: ["error": "\(loggableDescription(of: error))"])
                 try? await Task.sleep(for: .milliseconds(500))
                 wake.yield()
