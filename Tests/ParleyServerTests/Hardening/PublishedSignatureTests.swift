@@ -1,5 +1,6 @@
 import Foundation
 import ParleyChannels
+import ParleyCore
 import Testing
 
 /// Signatures checked against the values providers publish in their own documentation, not only
@@ -31,5 +32,22 @@ struct PublishedSignatureTests {
         #expect(LineAdapter.signature(Array(body.utf8), secret: secret) == signature)
         try adapter.verify(request(body), channel: channel)
         #expect(throws: (any Error).self) { try adapter.verify(request(body + " "), channel: channel) }
+    }
+
+    /// Meta signs webhooks as `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>` and
+    /// publishes no example; GitHub documents the very same header and scheme with one (secret
+    /// "It's a Secret to Everybody", body "Hello, World!"), checked here through the WhatsApp,
+    /// Messenger and Instagram adapters' own verification. One changed byte is refused.
+    @Test(arguments: [ChannelKind.whatsapp, .messenger, .instagram])
+    func hubSignatureDocumentedExample(kind: ChannelKind) throws {
+        let adapter: any ChannelAdapter = kind == .whatsapp ? WhatsAppAdapter() : MessengerAdapter(kind: kind)
+        let channel = ChannelConfig(id: 1, workspaceId: 1, kind: kind, credentials: ["appSecret": "It's a Secret to Everybody"], apiBaseURL: nil,
+                                    webhookSecret: "s", webhookURL: "https://parley.example.com/webhooks/1")
+        let signature = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
+        func request(_ body: String) -> WebhookRequest {
+            WebhookRequest(method: "POST", url: channel.webhookURL, query: [:], headers: ["x-hub-signature-256": signature], body: Array(body.utf8))
+        }
+        try adapter.verify(request("Hello, World!"), channel: channel)
+        #expect(throws: (any Error).self) { try adapter.verify(request("Hello, World?"), channel: channel) }
     }
 }
