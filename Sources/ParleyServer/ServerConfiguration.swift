@@ -1,4 +1,5 @@
 import Foundation
+import ParleyStore
 
 /// How a Parley server is set up. Filled from command-line options and `PARLEY_*` variables.
 public struct ServerConfiguration: Sendable {
@@ -19,6 +20,9 @@ public struct ServerConfiguration: Sendable {
     public var trustedProxies: TrustedProxies = .none
     /// How long a SIGTERM waits for requests and workers to finish before cancelling them.
     public var shutdownGrace: Duration = .seconds(20)
+    /// How long a send cut short by a crash holds its outbox row before it is concluded
+    /// (`PARLEY_OUTBOX_LEASE_SECONDS`; at least ``OutboxRepository/shortestLease``).
+    public var outboxLease: TimeInterval = OutboxRepository.defaultLease
     /// The most attachment bytes one workspace keeps (`PARLEY_WORKSPACE_STORAGE_MB`).
     public var workspaceStorageQuota: Int64 = 5 << 30
     /// Outbound connections (channels' `apiBaseUrl`, attachment downloads, workflow HTTP steps)

@@ -34,7 +34,7 @@ public struct Services: Sendable {
     public var inbound: InboundRecorder { InboundRecorder(database: database) }
     public var outbound: OutboundSender { OutboundSender(database: database) }
     public var templates: TemplateRepository { TemplateRepository(database: database) }
-    public var outbox: OutboxRepository { OutboxRepository(database: database) }
+    public var outbox: OutboxRepository { OutboxRepository(database: database, lease: configuration.outboxLease) }
     public var statusUpdater: MessageStatusUpdater { MessageStatusUpdater(database: database) }
     public var revisions: MessageRevisions { MessageRevisions(database: database) }
     public var profiles: ProfileRepository { ProfileRepository(database: database) }

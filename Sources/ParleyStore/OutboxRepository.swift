@@ -29,10 +29,16 @@ public enum DeliveryOutcome: Sendable {
 public struct OutboxRepository: Sendable {
     public let database: any Database
     public static let maxAttempts = 6
-    public static let lease: TimeInterval = 60
+    /// How long a claimed send is left to its worker before another may take it over.
+    public static let defaultLease: TimeInterval = 60
+    /// Longer than any provider call may take (their timeout is 10 s), so a send still in
+    /// flight is never taken over and made twice.
+    public static let shortestLease: TimeInterval = 15
+    public let lease: TimeInterval
 
-    public init(database: any Database) {
+    public init(database: any Database, lease: TimeInterval = defaultLease) {
         self.database = database
+        self.lease = max(Self.shortestLease, lease)
     }
 
     public func claim(limit: Int, now: Date) async throws -> [OutboxJob] {
@@ -71,7 +77,7 @@ public struct OutboxRepository: Sendable {
             }
             // The lease is committed before any provider call, so a crash mid-send is visible later.
             try await db.raw("""
-                UPDATE outbox SET attempts = attempts + 1, locked_until = \(bind: nowMs + Int64(Self.lease * 1000))
+                UPDATE outbox SET attempts = attempts + 1, locked_until = \(bind: nowMs + Int64(lease * 1000))
                 WHERE id IN (\(list))
                 """).run()
             return jobs

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ParleyServer
+import ParleyStore
 
 extension Serve {
     /// The options for running several instances behind a proxy: which proxies to believe and
@@ -17,6 +18,12 @@ extension Serve {
         } ?? 20
         guard (0...3600).contains(grace) else { throw ValidationError("the shutdown grace must be 0 to 3600 seconds") }
         configuration.shutdownGrace = .milliseconds(Int64(grace * 1000))
+        if let raw = Environment.value("PARLEY_OUTBOX_LEASE_SECONDS") {
+            guard let seconds = Double(raw), (OutboxRepository.shortestLease...3600).contains(seconds) else {
+                throw ValidationError("PARLEY_OUTBOX_LEASE_SECONDS must be \(Int(OutboxRepository.shortestLease)) to 3600 seconds")
+            }
+            configuration.outboxLease = seconds
+        }
         configuration.allowPrivateTargets = allowPrivateTargets || Environment.value("PARLEY_ALLOW_PRIVATE_TARGETS") == "1"
     }
 }

@@ -181,7 +181,7 @@ struct LineChannelTests {
                 #expect(try await api.messageState(messageId).status == "pending")
 
                 // After the lease another worker resends; LINE recognises the key and does not deliver again.
-                api.clock.advance(by: OutboxRepository.lease + 1)
+                api.clock.advance(by: OutboxRepository.defaultLease + 1)
                 #expect(try await OutboxWorker(services: api.services).runOnce() == 1)
                 let state = try await api.messageState(messageId)
                 #expect(state.status == "sent")

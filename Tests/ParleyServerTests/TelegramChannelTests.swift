@@ -146,7 +146,7 @@ struct TelegramChannelTests {
                 let messageId = try #require(((sent.json["message"] as? [String: Any])?["id"] as? NSNumber)?.int64Value)
                 // A worker claims the message and dies before recording anything.
                 #expect(try await api.services.outbox.claim(limit: 10, now: api.clock.now()).count == 1)
-                api.clock.advance(by: OutboxRepository.lease + 1)
+                api.clock.advance(by: OutboxRepository.defaultLease + 1)
                 try await OutboxWorker(services: api.services).runOnce()
                 let state = try await api.messageState(messageId)
                 #expect(state.status == "failed")

@@ -207,7 +207,7 @@ struct TwilioChannelTests {
                 let messageId = try sentMessageId(try await api.send(ana, ["channelId": id, "text": "Once only"]))
                 // Twilio has no idempotency key: after a crash mid-send the message may exist, so it is not resent.
                 #expect(try await api.services.outbox.claim(limit: 10, now: api.clock.now()).count == 1)
-                api.clock.advance(by: OutboxRepository.lease + 1)
+                api.clock.advance(by: OutboxRepository.defaultLease + 1)
                 try await OutboxWorker(services: api.services).runOnce()
                 let state = try await api.messageState(messageId)
                 #expect(state.status == "failed")

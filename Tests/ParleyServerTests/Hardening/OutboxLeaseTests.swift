@@ -1,5 +1,6 @@
 import Foundation
 import ParleyServer
+import ParleyStore
 import ParleySimulator
 import ParleyTestSupport
 import SQLKit
@@ -40,6 +41,27 @@ struct OutboxLeaseTests {
                 #expect(taken == sends(), "\(taken) messages taken while \(sends()) reached the provider")
                 #expect(untouched == 3)
                 _ = try await round.value
+            }
+        }
+    }
+
+    /// `PARLEY_OUTBOX_LEASE_SECONDS`: a claimed send is taken again only once its lease has
+    /// passed, and no lease is shorter than a provider call may take.
+    @Test(arguments: TestBackend.all)
+    func theLeaseLengthIsConfigurableWithAFloor(backend: TestBackend) async throws {
+        try await APIHarness.run(backend) { (api: APIHarness) async throws in
+            try await api.withSimulator { simulator in
+                let (contact, channelId) = try await AttachmentOutboundTests.contact(on: .telegram, api: api, simulator: simulator)
+                let sent = try await api.send(.post, "/api/v1/contacts/\(contact)/messages", json: ["channelId": channelId, "text": "leased"])
+                #expect(sent.status == .created, "\(sent.text)")
+                #expect(OutboxRepository(database: api.services.database, lease: 1).lease == OutboxRepository.shortestLease)
+                let outbox = OutboxRepository(database: api.services.database, lease: 20)
+                let now = api.clock.now()
+                #expect(try await outbox.claim(limit: 10, now: now).count == 1)
+                #expect(try await outbox.claim(limit: 10, now: now.addingTimeInterval(19)).isEmpty)
+                let again = try await outbox.claim(limit: 10, now: now.addingTimeInterval(21))
+                #expect(again.count == 1)
+                #expect(again.first?.previousAttemptUnfinished == true)
             }
         }
     }
