@@ -31,7 +31,9 @@ public struct OutboxWorker: Service {
                 services.logger.error("outbox round failed", metadata: ["error": "\(loggableDescription(of: error))"])
                 handled = 0
             }
-            if handled < claimSize {
+            // A round takes one message per recipient, so a round that sent anything may have
+            // left that recipient's next one due: look again at once, and rest only when idle.
+            if handled == 0 {
                 try? await Task.sleep(for: idleDelay)
             }
         }
@@ -47,24 +49,17 @@ public struct OutboxWorker: Service {
     public func runOnce() async throws -> Int {
         let jobs = try await services.outbox.claim(limit: claimSize, now: services.clock.now())
         guard !jobs.isEmpty else { return 0 }
-        // One recipient's messages go one after another, in the order they were written (a
-        // queued message before the automatic reply its release triggered); recipients in parallel.
-        var order: [String] = []
-        var byRecipient: [String: [OutboxJob]] = [:]
-        for job in jobs {
-            let key = "\(job.channelId):\(job.externalId)"
-            if byRecipient[key] == nil { order.append(key) }
-            byRecipient[key, default: []].append(job)
-        }
+        // A round holds at most one message per recipient (see OutboxRepository.claim): the next
+        // one goes in a later round, after this one is concluded, so they keep the order they
+        // were written in (a queued message before the automatic reply its release triggered).
         await withTaskGroup(of: Void.self) { group in
             var running = 0
-            for key in order {
+            for job in jobs {
                 if running >= concurrency {
                     await group.next()
                     running -= 1
                 }
-                let sequence = byRecipient[key] ?? []
-                group.addTask { for job in sequence { await deliver(job) } }
+                group.addTask { await deliver(job) }
                 running += 1
             }
             await group.waitForAll()

@@ -50,12 +50,25 @@ public struct OutboxRepository: Sendable {
         }
         guard due else { return [] }
         return try await database.transaction { db in
-            let rows = try await db.raw("""
-                SELECT o.id FROM outbox o
+            // One message per recipient, and none for a recipient whose message is in flight
+            // (leased here or by another instance): a recipient's messages go out one after
+            // another, and a lease only ever covers a message being sent, so a crash leaves the
+            // ones waiting behind it to be sent rather than concluded `delivery_uncertain`.
+            let candidates = try await db.raw("""
+                SELECT o.id, m.identity_id FROM outbox o JOIN messages m ON m.id = o.message_id
                 WHERE o.next_attempt_at <= \(bind: nowMs) AND (o.locked_until IS NULL OR o.locked_until <= \(bind: nowMs))
-                ORDER BY o.next_attempt_at, o.id LIMIT \(bind: limit) \(unsafeRaw: skipLocked)
-                """).all()
-            let ids = try rows.map { try $0.decode(column: "id", as: Int64.self) }
+                ORDER BY o.next_attempt_at, o.id LIMIT \(bind: limit * 4) \(unsafeRaw: skipLocked.isEmpty ? "" : "FOR UPDATE OF o SKIP LOCKED")
+                """).all().map { (id: try $0.decode(column: "id", as: Int64.self), identity: try $0.decode(column: "identity_id", as: Int64.self)) }
+            guard !candidates.isEmpty else { return [] }
+            var busy = Set(try await db.raw("""
+                SELECT DISTINCT m.identity_id FROM outbox o JOIN messages m ON m.id = o.message_id
+                WHERE o.locked_until > \(bind: nowMs) AND m.identity_id IN (\(SQLList(Set(candidates.map(\.identity)).map { SQLBind($0) })))
+                """).all().map { try $0.decode(column: "identity_id", as: Int64.self) })
+            var ids: [Int64] = []
+            for candidate in candidates where ids.count < limit && !busy.contains(candidate.identity) {
+                ids.append(candidate.id)
+                busy.insert(candidate.identity)
+            }
             guard !ids.isEmpty else { return [] }
             let list = SQLList(ids.map { SQLBind($0) })
             let jobs = try await db.raw("""

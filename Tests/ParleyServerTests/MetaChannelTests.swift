@@ -71,7 +71,9 @@ struct MetaChannelTests {
                 let worker = OutboxWorker(services: api.services)
                 let text = try await api.send(contact.id, ["channelId": id, "text": "Sí, hoy"])
                 let template = try await api.send(contact.id, ["channelId": id, "template": ["name": "order_update", "language": "es_MX", "parameters": ["Rosa", "A-7"]]])
-                #expect(try await worker.runOnce() == 2)
+                // One recipient's messages go one per round, in the order they were written.
+                #expect(try await worker.runOnce() == 1)
+                #expect(try await worker.runOnce() == 1)
                 let sends = simulator.requests(.whatsapp).filter { $0.path == "/v21.0/1055/messages" }
                 #expect(sends.count == 2)
                 #expect(sends.allSatisfy { $0.headers["authorization"] == "Bearer EAAG-wa" })

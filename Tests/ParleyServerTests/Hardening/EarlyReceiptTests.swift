@@ -17,10 +17,11 @@ struct EarlyReceiptTests {
             try await api.withSimulator { simulator in
                 let channel = try await TelegramChannelTests.connect(api, simulator)
                 let secret = try #require(simulator.telegramWebhook(token: TelegramChannelTests.token)).secret
+                // Two contacts, so both sends are in flight at once (one recipient's go one by one).
                 _ = try await api.webhook(channel, simulator.telegramUpdate(chatId: 42, messageId: 1, text: "hi", firstName: "Ana", at: api.clock.now(), secret: secret))
-                let contact = try await api.contact(externalId: "42")
-                let first = try sentMessageId(try await api.send(contact, ["channelId": channel, "text": "one"]))
-                let second = try sentMessageId(try await api.send(contact, ["channelId": channel, "text": "two"]))
+                _ = try await api.webhook(channel, simulator.telegramUpdate(chatId: 43, messageId: 1, text: "hi", firstName: "Bea", at: api.clock.now(), secret: secret))
+                let first = try sentMessageId(try await api.send(try await api.contact(externalId: "42"), ["channelId": channel, "text": "one"]))
+                let second = try sentMessageId(try await api.send(try await api.contact(externalId: "43"), ["channelId": channel, "text": "two"]))
                 let jobs = try await api.services.outbox.claim(limit: 10, now: api.clock.now())
                 #expect(jobs.count == 2)
 

@@ -120,7 +120,9 @@ struct ReachQueueTests {
                 while sends().isEmpty { try await Task.sleep(for: .milliseconds(10)) }
                 try await Task.sleep(for: .milliseconds(500))
                 #expect(sends() == ["First: your order shipped"], "the second went while the first was still being sent")
-                #expect(try await round.value == 2)
+                // The next round takes the second, once the first is concluded.
+                #expect(try await round.value == 1)
+                #expect(try await OutboxWorker(services: api.services).runOnce() == 1)
                 #expect(sends() == ["First: your order shipped", "Second: here is the tracking link"])
             }
         }
