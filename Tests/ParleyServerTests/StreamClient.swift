@@ -123,11 +123,26 @@ final class StreamClient: Sendable {
         try await outbound.writeTextMessage(text)
     }
 
-    func close() async {
-        if let outbound = state.withLock({ $0.outbound }) {
-            try? await outbound.close(.normalClosure, reason: nil)
+    /// Sends a close frame and waits (boundedly) for the connection to end. The client
+    /// library's close waits for the server's close frame with no timeout of its own; under a
+    /// loaded test run one such wait never ended and held the whole run, so past `timeout` the
+    /// client is cancelled and the wait reported on standard error.
+    func close(timeout: Duration = .seconds(15)) async {
+        let outbound = state.withLock { $0.outbound }
+        let client = task.withLock { $0 }
+        let closing = Task {
+            try? await outbound?.close(.normalClosure, reason: nil)
+            await client?.value
         }
-        await task.withLock { $0 }?.value
+        let deadline = ContinuousClock.now + timeout
+        while !isFinished, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        if !isFinished {
+            FileHandle.standardError.write(Data("stream client: no close within \(timeout); cancelled\n".utf8))
+            client?.cancel()
+            closing.cancel()
+        }
     }
 
     /// Waits until the server closes the connection.
