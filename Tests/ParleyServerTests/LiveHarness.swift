@@ -57,7 +57,8 @@ struct LiveHarness {
     /// Connects until a client gets its hello (the hub has started).
     private func waitForStream() async throws {
         let client = try await stream()
-        _ = try await client.next("ready")
+        // A loaded run (the whole suite on one PostgreSQL) can take seconds to boot a server.
+        _ = try await client.next("ready", timeout: .seconds(30))
         await client.close()
     }
 }

@@ -48,7 +48,7 @@ struct RealtimeStreamTests {
     func resumeInTheMiddleOfABurstLosesNothing(backend: TestBackend) async throws {
         try await LiveHarness.run(backend) { live in
             let first = try await live.stream()
-            _ = try await first.next("ready")
+            _ = try await first.next("ready", timeout: .seconds(30))
             let writer = Task {
                 for index in 0..<1000 {
                     _ = try await live.services.contacts.create(workspaceId: 1, fields: ContactFields(firstName: .some("Burst \(index)")),
@@ -57,14 +57,23 @@ struct RealtimeStreamTests {
             }
             var ids: [Int64] = []
             while ids.count < 250 {
-                let frame = try await first.next("contact.created")
+                let frame: [String: Any]
+                // Generous waits: a thousand writes racing the whole suite on one loaded
+                // PostgreSQL can pause the burst for seconds; this test is about order and
+                // exactly-once, not speed (parley-bench measures fan-out latency).
+                do { frame = try await first.next("contact.created", timeout: .seconds(30)) } catch {
+                    throw PhaseFailure(phase: "first stream, \(ids.count) events in", error: error)
+                }
                 ids.append(try #require(frame.eventId))
             }
             await first.close()
             let second = try await live.stream(after: ids.last)
-            #expect((try await second.next("hello").data["after"] as? NSNumber)?.int64Value == ids.last)
+            #expect((try await second.next("hello", timeout: .seconds(30)).data["after"] as? NSNumber)?.int64Value == ids.last)
             while ids.count < 1000 {
-                let frame = try await second.next(timeout: .seconds(20))
+                let frame: [String: Any]
+                do { frame = try await second.next(timeout: .seconds(30)) } catch {
+                    throw PhaseFailure(phase: "resumed stream, \(ids.count) events in", error: error)
+                }
                 #expect(frame.frameType != "reset")
                 if frame.frameType == "contact.created" { ids.append(try #require(frame.eventId)) }
             }
@@ -169,4 +178,11 @@ struct RealtimeStreamTests {
             await owner.close()
         }
     }
+}
+
+/// Where a long test stopped, with the error that stopped it.
+struct PhaseFailure: Error, CustomStringConvertible {
+    let phase: String
+    let error: any Error
+    var description: String { "\(phase): \(error)" }
 }

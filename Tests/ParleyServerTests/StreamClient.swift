@@ -94,9 +94,17 @@ final class StreamClient: Sendable {
     /// Skips frames until one of `type` arrives.
     func next(_ type: String, timeout: Duration = .seconds(10)) async throws -> [String: Any] {
         let deadline = ContinuousClock.now + timeout
+        var skipped: [String] = []
         while true {
-            let frame = try await next(timeout: deadline - ContinuousClock.now)
+            let frame: [String: Any]
+            do {
+                frame = try await next(timeout: deadline - ContinuousClock.now)
+            } catch let timeout as Timeout {
+                let seen = state.withLock { $0.texts.count }
+                throw Timeout(waitingFor: "a '\(type)' frame, \(timeout.waitingFor) (\(seen) frames received in all; skipped: \(skipped.suffix(5)))")
+            }
             if frame["type"] as? String == type { return frame }
+            skipped.append(frame["type"] as? String ?? "?")
         }
     }
 
