@@ -12,8 +12,8 @@ import Testing
 /// it have finished, so their last writes on the way down still reach the database.
 @Suite("PostgreSQL pool as a service")
 struct PostgresPoolServiceTests {
-    @Test func queriesWaitForThePoolAndItOutlivesTheServicesAfterIt() async throws {
-        guard TestBackend.all.contains(.postgres) else { return }
+    @Test(.enabled(if: TestBackend.all.contains(.postgres), "needs PARLEY_TEST_POSTGRES_URL"))
+    func queriesWaitForThePoolAndItOutlivesTheServicesAfterIt() async throws {
         try await TestBackend.postgres.withDatabaseURL { url in
             let (database, pool) = try await DatabaseFactory.openForServiceGroup(url: url, logger: .quiet)
             let service = try #require(pool)
