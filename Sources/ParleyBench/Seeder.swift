@@ -12,6 +12,12 @@ struct Seeder {
     let channels: [(id: Int64, kind: ChannelKind)]
     var random = SplitMix64(seed: 42)
 
+    /// A repeatable number in `0..<bound`.
+    mutating func roll(below bound: Int) -> Int {
+        let value: UInt64 = random.next()
+        return Int(value % UInt64(bound))
+    }
+
     static let firstNames = ["José", "María", "Lucía", "Ana", "Pedro", "Jörg", "Zoë", "Chloé", "Søren", "Ángel", "Noémie", "François",
                              "Ivan", "Mei", "Aiko", "Omar", "Fatima", "John", "Emily", "Raúl", "Inés", "Björn", "Łukasz", "Dvořák"]
     static let lastNames = ["García", "Núñez", "Fernández", "López", "Müller", "Østergaard", "Dubois", "Martínez", "Smith", "Kowalski",
@@ -76,16 +82,18 @@ struct Seeder {
         for index in range {
             // Names combine a common name with syllables, so that, as in real customer bases,
             // a typical search term matches a small share of contacts.
-            let first = Self.firstNames[Int(random.next() % UInt64(Self.firstNames.count))]
-            let last = Self.lastNames[Int(random.next() % UInt64(Self.lastNames.count))] + "-"
-                + Self.syllables[Int(random.next() % UInt64(Self.syllables.count))]
-                + Self.syllables[Int(random.next() % UInt64(Self.syllables.count))]
+            let first = Self.firstNames[roll(below: Self.firstNames.count)]
+            let family = Self.lastNames[roll(below: Self.lastNames.count)]
+            let syllable1 = Self.syllables[roll(below: Self.syllables.count)]
+            let syllable2 = Self.syllables[roll(below: Self.syllables.count)]
+            let last = family + "-" + syllable1 + syllable2
             let phone = "+1" + String(format: "%010d", 2_000_000_000 + index)
-            let ago = Int64(random.next() % (30 * 86_400_000))
+            let ago = Int64(roll(below: 30 * 86_400_000))
+            let assignee: Int64? = roll(below: 3) == 0 ? nil : userIds[roll(below: userIds.count)]
             rows.append(Row(first: first, last: last, email: "c\(index)@example.com", phone: phone,
                             channel: channels[index % channels.count],
-                            assignee: random.next() % 3 == 0 ? nil : userIds[Int(random.next() % UInt64(userIds.count))],
-                            open: random.next() % 3 != 0, lastActivity: nowMs - ago, lastInbound: nowMs - ago))
+                            assignee: assignee,
+                            open: roll(below: 3) != 0, lastActivity: nowMs - ago, lastInbound: nowMs - ago))
         }
         let workspaceId = self.workspaceId
         try await database.transaction { [rows] db in
@@ -146,18 +154,5 @@ struct Seeder {
                 offset += 2000
             }
         }
-    }
-}
-
-/// A small, fast, seedable generator, so that runs are repeatable.
-struct SplitMix64: Sendable {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

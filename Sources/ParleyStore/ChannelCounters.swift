@@ -28,7 +28,7 @@ extension ChannelRepository {
 }
 
 /// The event payload of a corrected Viber count.
-struct ViberCountChange: Codable, Sendable {
+struct ViberCountChange: Encodable, Sendable {
     let change = "viber_month_count"
     let month: String
     let previousCount: Int64
