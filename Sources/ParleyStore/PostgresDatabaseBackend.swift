@@ -87,7 +87,7 @@ public final class PostgresDatabaseBackend: Database {
     }
 
     /// Fails at start rather than on the first request when the server is unreachable.
-    public func checkReachable() async throws {
+    private func checkReachable() async throws {
         try await read { db in try await db.raw("SELECT 1").run() }
     }
 
@@ -159,37 +159,6 @@ public struct PostgresPoolService: Service {
         // The client flips its own "running" flag as its first step, before any suspension.
         running.open()
         await client.run()
-    }
-}
-
-/// A one-way gate: waiters suspend until it opens, and pass straight through afterwards.
-final class StartGate: Sendable {
-    private struct State {
-        var open = false
-        var waiters: [CheckedContinuation<Void, Never>] = []
-    }
-
-    private let state = Mutex(State())
-
-    func open() {
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.open = true
-            defer { state.waiters = [] }
-            return state.waiters
-        }
-        for waiter in waiters { waiter.resume() }
-    }
-
-    func wait() async {
-        if state.withLock({ $0.open }) { return }
-        await withCheckedContinuation { continuation in
-            let passNow = state.withLock { state -> Bool in
-                if state.open { return true }
-                state.waiters.append(continuation)
-                return false
-            }
-            if passNow { continuation.resume() }
-        }
     }
 }
 

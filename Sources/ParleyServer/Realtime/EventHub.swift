@@ -28,21 +28,18 @@ public actor EventHub {
         self.clientCapacity = clientCapacity
     }
 
-    private var started = false
-    private var startWaiters: [CheckedContinuation<Void, Never>] = []
+    private let started = StartGate()
 
     func start(at position: EventPosition, bus: any EventBus) {
         self.position = position
         self.bus = bus
-        started = true
-        for waiter in startWaiters { waiter.resume() }
-        startWaiters = []
+        started.open()
     }
 
     /// Adds a client; it receives every live event after the returned position. A client that
     /// arrives while the server is still starting waits for the stream's first position.
     func register(user: User, seesAll: Bool) async -> (EventSubscriber, EventPosition) {
-        if !started { await withCheckedContinuation { startWaiters.append($0) } }
+        await started.wait()
         nextId += 1
         let subscriber = EventSubscriber(id: nextId, user: user, seesAll: seesAll, capacity: clientCapacity)
         subscribers[user.workspaceId, default: [:]][subscriber.id] = subscriber
