@@ -7,6 +7,8 @@ import NIOHTTP1
 /// `total` have been sent; every latency is recorded.
 struct HTTPLoad {
     let client: HTTPClient
+    /// The client's event-loop thread id, whose CPU time is the load generator's own.
+    let generatorThread: String?
 
     struct Request: Sendable {
         var method: HTTPMethod
@@ -20,6 +22,8 @@ struct HTTPLoad {
     func run(_ name: String, scale: Int, concurrency: Int, total: Int, expect: Int = 200, rate: Double? = nil,
              request: @escaping @Sendable (Int) -> Request) async throws -> (Measurement, errors: Int) {
         let counter = Counter()
+        let processCPU = cpuSeconds()
+        let generatorCPU = generatorThread.map { cpuSeconds(thread: $0) }
         let start = ContinuousClock.now
         let results = try await withThrowingTaskGroup(of: ([Double], Int).self) { group in
             for _ in 0..<concurrency {
@@ -53,9 +57,12 @@ struct HTTPLoad {
         }
         let elapsed = (ContinuousClock.now - start).milliseconds
         let samples = results.0
+        let processUsed = cpuSeconds() - processCPU
+        let generatorUsed = generatorThread.map { cpuSeconds(thread: $0) - (generatorCPU ?? 0) }
         return (Measurement(name: name, scale: scale, count: samples.count, throughputPerSecond: Double(samples.count) / max(elapsed, 0.001) * 1000,
                             p50ms: Measurement.percentile(samples, 0.50), p95ms: Measurement.percentile(samples, 0.95),
-                            p99ms: Measurement.percentile(samples, 0.99)), results.1)
+                            p99ms: Measurement.percentile(samples, 0.99),
+                            generatorCPUShare: generatorUsed.flatMap { processUsed > 0 ? $0 / processUsed : nil }), results.1)
     }
 }
 

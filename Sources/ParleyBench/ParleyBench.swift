@@ -11,8 +11,14 @@ struct ParleyBench: AsyncParsableCommand {
         abstract: "Seeds data at scale and measures inbox lists and contact search as the data grows."
     )
 
-    @Option(name: .customLong("database-url"), help: "sqlite://PATH or postgres://… (default: a new SQLite file in a temporary directory)")
+    @Option(name: .customLong("database-url"), help: "sqlite://PATH or postgres://… (default: a new SQLite file in a temporary directory, removed at the end)")
     var databaseURL: String?
+
+    @Flag(name: .customLong("keep-database"), help: "Keep the temporary SQLite database (and its files) instead of removing it at the end")
+    var keepDatabase = false
+
+    @Option(help: "Runs of each measurement; each figure is their median")
+    var runs: Int = 3
 
     @Option(help: "Contact counts to measure at, comma-separated; data grows from one to the next")
     var scales: String = "10000,100000,1000000"
@@ -23,7 +29,7 @@ struct ParleyBench: AsyncParsableCommand {
     @Option(help: "Iterations per measured operation")
     var iterations: Int = 200
 
-    @Flag(help: "A small run (10k and 20k contacts, 2 messages each, 50 iterations) that finishes in under a minute")
+    @Flag(help: "A small run (10k and 20k contacts, 2 messages each, 50 iterations, 2,000 requests per load) that takes a few minutes")
     var quick = false
 
     @Option(help: "Write the results as JSON to this file")
@@ -32,7 +38,7 @@ struct ParleyBench: AsyncParsableCommand {
     @Flag(name: .customLong("measure-only"), help: "Measure an already seeded database (the first workspace) without seeding")
     var measureOnly = false
 
-    @Flag(name: .customLong("skip-http"), help: "Leave out the live-server part (webhook ingest, composer, sending)")
+    @Flag(name: .customLong("skip-http"), help: "Leave out the live-server part (webhook ingest, composer, sending), measured at every scale otherwise")
     var skipHTTP = false
 
     @Flag(name: .customLong("realtime-only"), help: "Only the event stream part: fan-out latency and idle connections")
@@ -53,9 +59,34 @@ struct ParleyBench: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "parley-bench")
         logger.logLevel = .warning
-        let url = databaseURL ?? "sqlite://" + FileManager.default.temporaryDirectory.appendingPathComponent("parley-bench-\(UUID().uuidString).sqlite").path
+        // A database of its own in a directory of its own (attachments go beside it), removed
+        // at the end unless asked to keep it: at a million contacts it is 2 GB.
+        let temporary = databaseURL == nil
+            ? FileManager.default.temporaryDirectory.appendingPathComponent("parley-bench-\(UUID().uuidString.prefix(8))") : nil
+        if let temporary { try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true) }
+        let url = databaseURL ?? "sqlite://" + (temporary?.appendingPathComponent("bench.sqlite").path ?? "")
         let database = try await DatabaseFactory.open(url: url, logger: logger)
-        defer { Task { await database.shutdown() } }
+        do {
+            try await run(database: database, url: url, logger: logger)
+        } catch {
+            await database.shutdown()
+            removeTemporary(temporary)
+            throw error
+        }
+        await database.shutdown()
+        removeTemporary(temporary)
+    }
+
+    func removeTemporary(_ directory: URL?) {
+        guard let directory else { return }
+        if keepDatabase {
+            print("Kept the database: sqlite://\(directory.appendingPathComponent("bench.sqlite").path)")
+        } else {
+            try? FileManager.default.removeItem(at: directory)
+        }
+    }
+
+    func run(database: any Database, url: String, logger: Logger) async throws {
         try await Migrator(database: database, logger: logger).migrate()
         let steps = quick ? [10_000, 20_000] : scales.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         let perContact = quick ? 2 : messagesPerContact
@@ -83,7 +114,7 @@ struct ParleyBench: AsyncParsableCommand {
             }
             results = try await measure(database: database, seeder: seeder, scale: scale, iterations: iterations)
             if !skipHTTP {
-                results += try await HTTPBench(database: database, workspaceId: seeder.workspaceId, scale: scale, quick: quick, logger: logger).run()
+                results += try await HTTPBench(database: database, workspaceId: seeder.workspaceId, scale: scale, quick: quick, runs: runs, logger: logger).run()
                 results += try await realtime.run()
             }
             printTable(results)
@@ -105,13 +136,17 @@ struct ParleyBench: AsyncParsableCommand {
                 try await database.transaction { db in try await db.raw("ANALYZE").run() }
             }
             results += try await measure(database: database, seeder: seeder, scale: scale, iterations: iterations)
+            if !skipHTTP {
+                results += try await HTTPBench(database: database, workspaceId: seeder.workspaceId, scale: scale, quick: quick, runs: runs, logger: logger).run()
+            }
         }
         if !skipHTTP {
-            results += try await HTTPBench(database: database, workspaceId: seeder.workspaceId, scale: seeded, quick: quick, logger: logger).run()
             results += try await realtime.run()
         }
-        print("")
+        print(String(format: "\nEach figure is the median of %d runs; \"ceiling\" is its throughput over the hello route's best in the same run; "
+                     + "\"gen CPU\" is the share of this process's CPU the load generator's own I/O thread used.", runs))
         printTable(results)
+        printGrowth(results)
         print(String(format: "\nRSS after seeding and measuring: %.1f MB", residentMemoryMB()))
         try write(results)
     }
@@ -124,6 +159,11 @@ struct ParleyBench: AsyncParsableCommand {
         print("Wrote \(json)")
     }
 
+    /// One store measurement, run `runs` times; each figure is the median.
+    func measured(_ name: String, scale: Int, iterations: Int, _ body: (Int) async throws -> Void) async throws -> Measurement {
+        try await Measurement.median(runs: runs) { _ in try await Measurement.run(name, scale: scale, iterations: iterations, body) }
+    }
+
     func measure(database: any Database, seeder: Seeder, scale: Int, iterations: Int) async throws -> [Measurement] {
         let contacts = ContactRepository(database: database)
         let inbox = InboxRepository(database: database)
@@ -131,10 +171,10 @@ struct ParleyBench: AsyncParsableCommand {
         let viewer = seeder.userIds[1]
         var results: [Measurement] = []
         // The floor every store operation pays: one statement, and one write transaction.
-        results.append(try await Measurement.run("store: one statement (SELECT 1)", scale: scale, iterations: iterations * 5) { _ in
+        results.append(try await measured("store: one statement (SELECT 1)", scale: scale, iterations: iterations * 5) { _ in
             try await database.read { db in try await db.raw("SELECT 1 AS one").run() }
         })
-        results.append(try await Measurement.run("store: write transaction, one statement", scale: scale, iterations: iterations * 5) { _ in
+        results.append(try await measured("store: write transaction, one statement", scale: scale, iterations: iterations * 5) { _ in
             try await database.transaction { db in try await db.raw("SELECT 1 AS one").run() }
         })
         let searches: [(String, (Int) -> String)] = [
@@ -148,18 +188,18 @@ struct ParleyBench: AsyncParsableCommand {
             ("search: no match", { _ in "qqxqq" }),
         ]
         for (name, query) in searches {
-            results.append(try await Measurement.run(name, scale: scale, iterations: iterations) { i in
+            results.append(try await measured(name, scale: scale, iterations: iterations) { i in
                 _ = try await contacts.list(workspaceId: workspaceId, query: ContactSearchQuery(query(i)), beforeId: nil, limit: 50)
             })
         }
         for view in InboxView.allCases {
             for status in StatusFilter.allCases {
-                results.append(try await Measurement.run("inbox \(view.rawValue)/\(status.rawValue) first page", scale: scale, iterations: iterations) { _ in
+                results.append(try await measured("inbox \(view.rawValue)/\(status.rawValue) first page", scale: scale, iterations: iterations) { _ in
                     _ = try await inbox.list(InboxQuery(workspaceId: workspaceId, viewerId: viewer, view: view, status: status, limit: 51))
                 })
             }
         }
-        results.append(try await Measurement.run("inbox all/open, page 20 (keyset)", scale: scale, iterations: max(10, iterations / 10)) { _ in
+        results.append(try await measured("inbox all/open, page 20 (keyset)", scale: scale, iterations: max(10, iterations / 10)) { _ in
             var after: (key: Int64, id: Int64)?
             for _ in 0..<20 {
                 let rows = try await inbox.list(InboxQuery(workspaceId: workspaceId, viewerId: viewer, after: after, limit: 51))
@@ -167,14 +207,14 @@ struct ParleyBench: AsyncParsableCommand {
                 after = (last.sortKey, last.conversation.id)
             }
         })
-        results.append(try await Measurement.run("inbox all/closed + search name", scale: scale, iterations: iterations) { i in
+        results.append(try await measured("inbox all/closed + search name", scale: scale, iterations: iterations) { i in
             _ = try await inbox.list(InboxQuery(workspaceId: workspaceId, viewerId: viewer, status: .closed,
                                                 search: ContactSearchQuery(["núñez-sa", "garcía-ko", "müller-ta"][i % 3]), limit: 51))
         })
-        results.append(try await Measurement.run("inbox mine/open + channel filter", scale: scale, iterations: iterations) { _ in
+        results.append(try await measured("inbox mine/open + channel filter", scale: scale, iterations: iterations) { _ in
             _ = try await inbox.list(InboxQuery(workspaceId: workspaceId, viewerId: viewer, view: .mine, channelId: seeder.channels[0].id, limit: 51))
         })
-        results.append(try await Measurement.run("inbox all/open sort=waiting", scale: scale, iterations: iterations) { _ in
+        results.append(try await measured("inbox all/open sort=waiting", scale: scale, iterations: iterations) { _ in
             _ = try await inbox.list(InboxQuery(workspaceId: workspaceId, viewerId: viewer, sort: .waiting, limit: 51))
         })
         return results

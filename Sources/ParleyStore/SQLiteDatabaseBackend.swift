@@ -8,14 +8,16 @@ import Synchronization
 
 /// The embedded backend: one SQLite file in WAL mode, one writer connection whose transactions
 /// are serialised, and a few reader connections that never wait for the writer.
+///
+/// Each connection lives on a thread of its own (``SQLiteWorker``) and a transaction or a read
+/// runs on that thread: its statements are direct calls into SQLite on prepared statements
+/// kept from earlier calls, with one thread hop into the transaction and one out.
 public final class SQLiteDatabaseBackend: Database {
     public let kind = DatabaseKind.sqlite
     public let commits = CommitSignal()
     public let path: String
-    /// The writer connection; replaced (under `writeLock`) when a failed ROLLBACK leaves it in
-    /// an unknown state.
-    private let writerBox: Mutex<SQLiteConnection>
-    private let readers: [SQLiteConnection]
+    private let writer: SQLiteWorker
+    private let readers: [SQLiteWorker]
     private let writeLock = AsyncLock()
     private let nextReader = Counter()
     private let logger: Logger
@@ -25,11 +27,15 @@ public final class SQLiteDatabaseBackend: Database {
         get { rollbackBox.withLock { $0 } }
         set { rollbackBox.withLock { $0 = newValue } }
     }
-    private var writer: SQLiteConnection { writerBox.withLock { $0 } }
 
-    private init(path: String, writer: SQLiteConnection, readers: [SQLiteConnection], logger: Logger) {
+    // WAL lets readers proceed while the writer writes; NORMAL sync is durable at checkpoints
+    // and safe against corruption in WAL mode.
+    private static let writerPragmas = ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL"] + connectionPragmas
+    private static let connectionPragmas = ["PRAGMA foreign_keys = ON", "PRAGMA busy_timeout = 5000", "PRAGMA temp_store = MEMORY"]
+
+    private init(path: String, writer: SQLiteWorker, readers: [SQLiteWorker], logger: Logger) {
         self.path = path
-        self.writerBox = Mutex(writer)
+        self.writer = writer
         self.readers = readers
         self.logger = logger
     }
@@ -40,93 +46,86 @@ public final class SQLiteDatabaseBackend: Database {
         if !directory.isEmpty {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
-        let writer = try await openWriter(path: path, logger: logger)
-        var readers: [SQLiteConnection] = []
-        for _ in 0..<max(1, readerCount) {
-            let reader = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-            try await configure(reader)
-            readers.append(reader)
+        let writer = try await SQLiteWorker(path: path, name: "sqlite-writer", pragmas: writerPragmas)
+        var readers: [SQLiteWorker] = []
+        do {
+            for index in 0..<max(1, readerCount) {
+                readers.append(try await SQLiteWorker(path: path, name: "sqlite-reader-\(index)", pragmas: connectionPragmas))
+            }
+        } catch {
+            for worker in readers + [writer] { await worker.stop() }
+            throw error
         }
         return SQLiteDatabaseBackend(path: path, writer: writer, readers: readers, logger: logger)
     }
 
-    private static func openWriter(path: String, logger: Logger) async throws -> SQLiteConnection {
-        let writer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-        // WAL lets readers proceed while the writer writes; NORMAL sync is durable at checkpoints
-        // and safe against corruption in WAL mode.
-        for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL"] {
-            _ = try await writer.query(pragma)
+    /// Runs `operation` on `worker`'s thread: every statement it makes there is a direct call.
+    private func on<T: Sendable>(_ worker: SQLiteWorker, _ operation: () async throws -> T) async throws -> T {
+        if #available(macOS 15.0, iOS 18.0, *) {
+            return try await withTaskExecutorPreference(worker) { try await operation() }
         }
-        try await configure(writer)
-        return writer
-    }
-
-    /// Closes the writer, which rolls back whatever it still had open, and opens a fresh one.
-    /// Called with `writeLock` held.
-    private func reopenWriter() async {
-        let old = writer
-        try? await old.close()
-        do {
-            let fresh = try await Self.openWriter(path: path, logger: logger)
-            writerBox.withLock { $0 = fresh }
-            logger.warning("SQLite writer reopened after a failed rollback")
-        } catch {
-            logger.error("SQLite writer could not be reopened", metadata: ["error": "\(error)"])
-        }
-    }
-
-    private static func configure(_ connection: SQLiteConnection) async throws {
-        for pragma in ["PRAGMA foreign_keys = ON", "PRAGMA busy_timeout = 5000", "PRAGMA temp_store = MEMORY"] {
-            _ = try await connection.query(pragma)
-        }
+        return try await operation()
     }
 
     public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         let reader = readers[nextReader.next() % readers.count]
-        return try await body(TextSafeDatabase(base: reader.sql()))
+        let db = TextSafeDatabase(base: SQLiteWorkerDatabase(worker: reader, logger: logger))
+        return try await on(reader) { try await body(db) }
     }
 
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         await writeLock.lock()
         do {
-            let db = TextSafeDatabase(base: writer.sql())
-            try await db.raw("BEGIN IMMEDIATE").run()
-            do {
-                let result = try await body(db)
-                try await db.raw("COMMIT").run()
-                await writeLock.unlock()
-                commits.signal()
-                return result
-            } catch {
-                // A task cancelled inside its transaction (a client gone, a shutdown) still has
-                // to end it, and the driver refuses work from a cancelled task: the rollback
-                // runs in a task of its own, which is not cancelled.
-                let rollback = rollbackStatement
-                await Task {
-                    do {
-                        try await db.raw(SQLQueryString(rollback)).run()
-                    } catch {
-                        // The writer may still be inside the failed transaction: every later
-                        // write would be refused, or join it. A fresh connection starts clean.
-                        await self.reopenWriter()
-                    }
-                }.value
-                throw error
-            }
+            let result = try await on(writer) { try await runTransaction(body) }
+            await writeLock.unlock()
+            commits.signal()
+            return result
         } catch {
             await writeLock.unlock()
             throw error
         }
     }
 
+    /// One transaction on the writer, with `writeLock` held.
+    private func runTransaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        let db = TextSafeDatabase(base: SQLiteWorkerDatabase(worker: writer, logger: logger))
+        try await db.raw("BEGIN IMMEDIATE").run()
+        do {
+            let result = try await body(db)
+            try await db.raw("COMMIT").run()
+            return result
+        } catch {
+            do {
+                try await db.raw(SQLQueryString(rollbackStatement)).run()
+            } catch {
+                // The writer may still be inside the failed transaction: every later write
+                // would be refused, or join it. A fresh connection starts clean.
+                await reopenWriter()
+            }
+            throw error
+        }
+    }
+
+    /// Closes the writer's connection, which rolls back whatever it still had open, and opens
+    /// a fresh one. Called with `writeLock` held.
+    private func reopenWriter() async {
+        do {
+            try await writer.reopen(pragmas: Self.writerPragmas)
+            logger.warning("SQLite writer reopened after a failed rollback")
+        } catch {
+            logger.error("SQLite writer could not be reopened", metadata: ["error": "\(error)"])
+        }
+    }
+
     public func isUniqueViolation(_ error: any Error) -> Bool {
+        if let error = error as? SQLiteStatementError { return error.isUniqueViolation }
         guard let error = error as? SQLiteError else { return false }
         return error.reason == .constraintUniqueFailed || error.reason == .constraintPrimaryKeyFailed
     }
 
     public func shutdown() async {
-        for connection in readers + [writer] {
-            try? await connection.close()
+        for worker in readers + [writer] {
+            await worker.stop()
         }
     }
 }
