@@ -120,10 +120,11 @@ public final class PostgresDatabaseBackend: Database {
                        onNotification: @Sendable (String) async -> Void) async throws {
         await running.wait()
         try await client.withConnection { connection in
-            let notifications = try await connection.listen(channel)
-            await onListening()
-            for try await notification in notifications {
-                await onNotification(notification.payload)
+            try await connection.listen(on: channel) { notifications in
+                await onListening()
+                for try await notification in notifications {
+                    await onNotification(notification.payload)
+                }
             }
         }
     }

@@ -11,13 +11,16 @@ import Synchronization
 ///
 /// Each connection lives on a thread of its own (``SQLiteWorker``) and a transaction or a read
 /// runs on that thread: its statements are direct calls into SQLite on prepared statements
-/// kept from earlier calls, with one thread hop into the transaction and one out.
+/// kept from earlier calls, with one thread hop into the transaction and one out. The log is
+/// copied back into the database file by a connection of its own (``SQLiteCheckpointer``),
+/// outside the writer's commits.
 public final class SQLiteDatabaseBackend: Database {
     public let kind = DatabaseKind.sqlite
     public let commits = CommitSignal()
     public let path: String
     private let writer: SQLiteWorker
     private let readers: [SQLiteWorker]
+    let checkpointer: SQLiteCheckpointer
     private let writeLock = AsyncLock()
     private let nextReader = Counter()
     private let logger: Logger
@@ -33,10 +36,11 @@ public final class SQLiteDatabaseBackend: Database {
     private static let writerPragmas = ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL"] + connectionPragmas
     private static let connectionPragmas = ["PRAGMA foreign_keys = ON", "PRAGMA busy_timeout = 5000", "PRAGMA temp_store = MEMORY"]
 
-    private init(path: String, writer: SQLiteWorker, readers: [SQLiteWorker], logger: Logger) {
+    private init(path: String, writer: SQLiteWorker, readers: [SQLiteWorker], checkpointer: SQLiteCheckpointer, logger: Logger) {
         self.path = path
         self.writer = writer
         self.readers = readers
+        self.checkpointer = checkpointer
         self.logger = logger
     }
 
@@ -52,11 +56,20 @@ public final class SQLiteDatabaseBackend: Database {
             for index in 0..<max(1, readerCount) {
                 readers.append(try await SQLiteWorker(path: path, name: "sqlite-reader-\(index)", pragmas: connectionPragmas))
             }
+            readers.append(try await SQLiteWorker(path: path, name: "sqlite-checkpoint", pragmas: connectionPragmas))
         } catch {
             for worker in readers + [writer] { await worker.stop() }
             throw error
         }
-        return SQLiteDatabaseBackend(path: path, writer: writer, readers: readers, logger: logger)
+        let checkpointer = SQLiteCheckpointer(worker: readers.removeLast())
+        do {
+            try await writer.withConnection { checkpointer.observe($0) }
+        } catch {
+            for worker in readers + [writer] { await worker.stop() }
+            await checkpointer.stop()
+            throw error
+        }
+        return SQLiteDatabaseBackend(path: path, writer: writer, readers: readers, checkpointer: checkpointer, logger: logger)
     }
 
     /// Runs `operation` on `worker`'s thread: every statement it makes there is a direct call.
@@ -111,10 +124,16 @@ public final class SQLiteDatabaseBackend: Database {
     private func reopenWriter() async {
         do {
             try await writer.reopen(pragmas: Self.writerPragmas)
+            try await writer.withConnection { [checkpointer] in checkpointer.observe($0) }
             logger.warning("SQLite writer reopened after a failed rollback")
         } catch {
             logger.error("SQLite writer could not be reopened", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// How often the writer recompiled its kept statement for `sql` (for tests).
+    func writerRecompilations(of sql: String) async throws -> Int32? {
+        try await writer.perform { [writer] in writer.recompilations(of: sql) }
     }
 
     public func isUniqueViolation(_ error: any Error) -> Bool {
@@ -127,6 +146,7 @@ public final class SQLiteDatabaseBackend: Database {
         for worker in readers + [writer] {
             await worker.stop()
         }
+        await checkpointer.stop()
     }
 }
 

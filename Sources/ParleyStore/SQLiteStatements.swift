@@ -50,6 +50,11 @@ struct SQLiteStatementCache {
         return columns
     }
 
+    /// How often the kept statement for `sql` was recompiled, if one is kept.
+    func recompilations(of sql: String) -> Int32? {
+        entries[sql].map { Self.recompilations(of: $0.statement) }
+    }
+
     /// SQLITE_STMTSTATUS_REPREPARE (5).
     private static func recompilations(of statement: OpaquePointer) -> Int32 {
         sqlite_nio_sqlite3_stmt_status(statement, 5, 0)

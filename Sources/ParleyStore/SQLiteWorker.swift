@@ -100,6 +100,19 @@ final class SQLiteWorker: @unchecked Sendable {
         }
     }
 
+    /// Queues `body` for the worker's thread without waiting for it; false after `stop`.
+    func submit(_ body: @escaping @Sendable () -> Void) -> Bool {
+        push(.block(body))
+    }
+
+    /// Runs `body` with the open connection, on the worker's thread.
+    func withConnection(_ body: @escaping @Sendable (OpaquePointer) -> Void) async throws {
+        try await perform {
+            guard let handle = self.handle else { throw SQLiteStatementError.shutDown }
+            body(handle)
+        }
+    }
+
     /// Closes the connection and ends the thread.
     func stop() async {
         _ = try? await perform { self.closeConnection() }
@@ -148,18 +161,36 @@ final class SQLiteWorker: @unchecked Sendable {
         }
     }
 
+    /// Bound text and blobs past this many bytes are released after their statement ran.
+    static let retainedBindingLimit = 16 << 10
+
+    /// How often SQLite recompiled the kept statement for `sql` (nil when none is kept).
+    func recompilations(of sql: String) -> Int32? {
+        statements.recompilations(of: sql)
+    }
+
     /// Runs one statement on this thread's connection, handing each row to `onRow` as it is read.
     func run(_ sql: String, binds: [SQLiteData], _ onRow: (SQLiteResultRow) -> Void) throws {
         guard let handle else { throw SQLiteStatementError(code: SQLITE_MISUSE, message: "the connection is closed") }
         let entry = try statements.statement(for: sql, on: handle)
         let statement = entry.statement
+        var boundBytes = 0
         defer {
             sqlite_nio_sqlite3_reset(statement)
-            sqlite_nio_sqlite3_clear_bindings(statement)
+            // The bound values stay for the next run on purpose: SQLite recompiles a statement
+            // whose plan looked at a bound value (an equality's 0/1, a LIMIT) when that binding
+            // changes, and clearing bindings counts as a change for all of them. Only large
+            // values are let go, so a kept statement does not hold a message body for long.
+            if boundBytes > Self.retainedBindingLimit { sqlite_nio_sqlite3_clear_bindings(statement) }
         }
         for (index, value) in binds.enumerated() {
             let code = bind(value, at: Int32(index + 1), to: statement)
             guard code == SQLITE_OK else { throw SQLiteStatementError(code: code, on: handle) }
+            switch value {
+            case .text(let text): boundBytes += text.utf8.count
+            case .blob(let bytes): boundBytes += bytes.readableBytes
+            default: break
+            }
         }
         var columns: SQLiteColumnNames?
         while true {

@@ -41,4 +41,36 @@ struct SQLitePreparedStatementTests {
         }
         await database.shutdown()
     }
+
+    /// SQLite recompiles a statement whose plan read a bound value once that binding changes;
+    /// the store's statements are run again and again with new values, and must not be
+    /// recompiled each time (an equality's value and an unchanged LIMIT leave the plan as it is).
+    @Test func aKeptStatementIsNotRecompiledForEachNewValue() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("parley-statements-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let database = try await SQLiteDatabaseBackend.open(path: directory.appendingPathComponent("db.sqlite").path, logger: .quiet)
+        try await database.transaction { db in
+            try await db.raw("CREATE TABLE t (id INTEGER PRIMARY KEY, owner TEXT NOT NULL, n INTEGER NOT NULL)").run()
+            try await db.raw("CREATE INDEX t_owner ON t (owner, n)").run()
+            for index in 0..<20 { try await db.raw("INSERT INTO t (owner, n) VALUES (\(bind: "o\(index % 4)"), \(bind: index))").run() }
+        }
+        let sql = "SELECT n FROM t WHERE owner = ?1 AND n >= ?2 ORDER BY n LIMIT ?3"
+        var found: [[Int]] = []
+        for run in 0..<6 {
+            let owner = "o\(run % 4)"
+            let values = try await database.transaction { db in
+                try await db.raw("SELECT n FROM t WHERE owner = \(bind: owner) AND n >= \(bind: run + 2) ORDER BY n LIMIT \(bind: 3)").all()
+                    .map { try $0.decode(column: "n", as: Int.self) }
+            }
+            found.append(values)
+        }
+        // Each run answers by its own values…
+        let expected = (0..<6).map { run in Array((0..<20).filter { $0 % 4 == run % 4 && $0 >= run + 2 }.prefix(3)) }
+        #expect(found == expected)
+        // …on the statement as compiled for the first values bound to it (SQLite compiles it
+        // once more then, having seen them), not compiled again for each run.
+        let recompiled = try await database.writerRecompilations(of: sql)
+        #expect(recompiled.map { $0 <= 1 } == true, "recompiled \(String(describing: recompiled)) times in 6 runs")
+        await database.shutdown()
+    }
 }

@@ -1,0 +1,69 @@
+import Foundation
+import Synchronization
+import VaporCSQLite
+
+/// Copies the write-ahead log back into the database file on a connection and thread of its
+/// own, so that the writer's commits never wait for it.
+///
+/// By default SQLite checkpoints inside the commit that pushes the log past 1,000 pages: that
+/// commit copies the pages and syncs the file to disk while holding the only write lock, and
+/// every write behind it waits. Here the writer's commit only notes the log's length (the WAL
+/// hook); past the same threshold a passive checkpoint runs on the checkpointer's thread,
+/// alongside the writer and the readers. Durability is unchanged: with `synchronous = NORMAL`
+/// the log is synced at each checkpoint, whichever thread runs it.
+final class SQLiteCheckpointer: Sendable {
+    /// Log pages after which a checkpoint is started (SQLite's own default).
+    static let threshold: Int32 = 1_000
+
+    private let worker: SQLiteWorker
+    /// A checkpoint is queued or running; the hook starts no second one meanwhile.
+    private let busy = Atomic<Bool>(false)
+    private let completed = Atomic<Int>(0)
+
+    init(worker: SQLiteWorker) {
+        self.worker = worker
+    }
+
+    /// Checkpoints finished so far (for tests).
+    var checkpoints: Int { completed.load(ordering: .acquiring) }
+
+    /// Log pages at which the writer checkpoints in its own commit after all. Under a steady
+    /// stream of writes the checkpointer can never catch up with the last page, and the log
+    /// only starts over from its beginning once every page was copied: this bounds its size
+    /// (about 16 MB). The checkpointer has copied most pages by then, so it is a short one.
+    static let limit: Int32 = 4 * threshold
+
+    /// Called on the writer's thread after each commit, with the log's length in pages; true
+    /// when the writer should checkpoint now.
+    func logGrew(to pages: Int32) -> Bool {
+        if pages >= Self.limit { return true }
+        guard pages >= Self.threshold,
+              busy.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return false }
+        let queued = worker.submit { [self] in
+            // PASSIVE: copies what no reader still needs, never waits for the writer or readers.
+            try? worker.run("PRAGMA wal_checkpoint(PASSIVE)", binds: []) { _ in }
+            completed.add(1, ordering: .releasing)
+            busy.store(false, ordering: .releasing)
+        }
+        // Shut down: the connections are closing, and the last close checkpoints.
+        if !queued { busy.store(false, ordering: .releasing) }
+        return false
+    }
+
+    func stop() async {
+        await worker.stop()
+    }
+
+    /// Makes `connection` (the writer's, on its thread) report its log's length here instead of
+    /// checkpointing in its commits.
+    func observe(_ connection: OpaquePointer) {
+        sqlite_nio_sqlite3_wal_hook(connection, { context, connection, _, pages in
+            guard let context else { return SQLITE_OK }
+            if Unmanaged<SQLiteCheckpointer>.fromOpaque(context).takeUnretainedValue().logGrew(to: pages) {
+                // What SQLite's own hook does at every threshold: a checkpoint in the commit.
+                sqlite_nio_sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+            }
+            return SQLITE_OK
+        }, Unmanaged.passUnretained(self).toOpaque())
+    }
+}
