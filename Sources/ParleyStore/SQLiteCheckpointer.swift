@@ -16,9 +16,19 @@ final class SQLiteCheckpointer: Sendable {
     static let threshold: Int32 = 1_000
 
     private let worker: SQLiteWorker
-    /// A checkpoint is queued or running; the hook starts no second one meanwhile.
-    private let busy = Atomic<Bool>(false)
+    private let state = Mutex(State())
     private let completed = Atomic<Int>(0)
+
+    private struct State {
+        /// A checkpoint is queued or running; none other is started meanwhile.
+        var busy = false
+        /// The log's length when the last checkpoint beside the writer, and the last one in
+        /// its commit, were started. The log keeps its length until it starts over (which it
+        /// does only after a checkpoint copied every page and no reader needed them): only new
+        /// pages call for another checkpoint.
+        var startedAt: Int32 = 0
+        var inlineAt: Int32 = 0
+    }
 
     init(worker: SQLiteWorker) {
         self.worker = worker
@@ -28,25 +38,40 @@ final class SQLiteCheckpointer: Sendable {
     var checkpoints: Int { completed.load(ordering: .acquiring) }
 
     /// Log pages at which the writer checkpoints in its own commit after all. Under a steady
-    /// stream of writes the checkpointer can never catch up with the last page, and the log
-    /// only starts over from its beginning once every page was copied: this bounds its size
-    /// (about 16 MB). The checkpointer has copied most pages by then, so it is a short one.
+    /// stream of writes the checkpointer never catches up with the last page, and the log only
+    /// starts over from its beginning once every page was copied: this bounds its size (about
+    /// 16 MB). The checkpointer has copied most pages by then, so it is a short one.
     static let limit: Int32 = 4 * threshold
 
     /// Called on the writer's thread after each commit, with the log's length in pages; true
     /// when the writer should checkpoint now.
     func logGrew(to pages: Int32) -> Bool {
-        if pages >= Self.limit { return true }
-        guard pages >= Self.threshold,
-              busy.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return false }
+        enum Action { case none, beside, inline }
+        let action = state.withLock { state -> Action in
+            if pages < state.startedAt { state.startedAt = 0 }
+            if pages < state.inlineAt { state.inlineAt = 0 }
+            if pages >= Self.limit && pages - state.inlineAt >= Self.threshold {
+                state.inlineAt = pages
+                return .inline
+            }
+            guard !state.busy, pages - state.startedAt >= Self.threshold else { return .none }
+            state.busy = true
+            state.startedAt = pages
+            return .beside
+        }
+        switch action {
+        case .none: return false
+        case .inline: return true
+        case .beside: break
+        }
         let queued = worker.submit { [self] in
             // PASSIVE: copies what no reader still needs, never waits for the writer or readers.
             try? worker.run("PRAGMA wal_checkpoint(PASSIVE)", binds: []) { _ in }
             completed.add(1, ordering: .releasing)
-            busy.store(false, ordering: .releasing)
+            state.withLock { $0.busy = false }
         }
         // Shut down: the connections are closing, and the last close checkpoints.
-        if !queued { busy.store(false, ordering: .releasing) }
+        if !queued { state.withLock { $0.busy = false } }
         return false
     }
 
