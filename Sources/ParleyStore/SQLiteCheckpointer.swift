@@ -8,12 +8,16 @@ import VaporCSQLite
 /// By default SQLite checkpoints inside the commit that pushes the log past 1,000 pages: that
 /// commit copies the pages and syncs the file to disk while holding the only write lock, and
 /// every write behind it waits. Here the writer's commit only notes the log's length (the WAL
-/// hook); past the same threshold a passive checkpoint runs on the checkpointer's thread,
+/// hook); every few hundred new pages a passive checkpoint runs on the checkpointer's thread,
 /// alongside the writer and the readers. Durability is unchanged: with `synchronous = NORMAL`
 /// the log is synced at each checkpoint, whichever thread runs it.
 final class SQLiteCheckpointer: Sendable {
-    /// Log pages after which a checkpoint is started (SQLite's own default).
+    /// SQLite's own checkpoint threshold, in log pages; here the spacing of the writer's own
+    /// checkpoints past `limit`.
     static let threshold: Int32 = 1_000
+    /// New log pages after which a checkpoint is started beside the writer. Small, so that when
+    /// the writer does checkpoint in its commit (see `limit`) few pages are left to copy.
+    static let step: Int32 = 250
 
     private let worker: SQLiteWorker
     private let state = Mutex(State())
@@ -25,7 +29,8 @@ final class SQLiteCheckpointer: Sendable {
         /// The log's length when the last checkpoint beside the writer, and the last one in
         /// its commit, were started. The log keeps its length until it starts over (which it
         /// does only after a checkpoint copied every page and no reader needed them): only new
-        /// pages call for another checkpoint.
+        /// pages call for another checkpoint. Checkpoints one after another would hold the
+        /// log's locks all the time, and it could never start over.
         var startedAt: Int32 = 0
         var inlineAt: Int32 = 0
     }
@@ -54,7 +59,7 @@ final class SQLiteCheckpointer: Sendable {
                 state.inlineAt = pages
                 return .inline
             }
-            guard !state.busy, pages - state.startedAt >= Self.threshold else { return .none }
+            guard !state.busy, pages - state.startedAt >= Self.step else { return .none }
             state.busy = true
             state.startedAt = pages
             return .beside
