@@ -134,7 +134,7 @@ extension ProviderSimulator {
     func metaSigned(_ object: [String: Any], secret: String) -> (body: [UInt8], headers: [(String, String)]) {
         let body = Array((try? JSONSerialization.data(withJSONObject: object)) ?? Data())
         let signature = HMAC<SHA256>.authenticationCode(for: Data(body), using: SymmetricKey(data: Data(secret.utf8)))
-            .map { String(format: "%02x", $0) }.joined()
+            .hexEncoded
         return (body, [("Content-Type", "application/json"), ("X-Hub-Signature-256", "sha256=\(signature)")])
     }
 }
@@ -143,7 +143,7 @@ extension ProviderSimulator {
     /// Signs a body as Meta signs webhooks (a fixture, or a payload built by a test).
     public func metaSigned(body: [UInt8], appSecret: String) -> (body: [UInt8], headers: [(String, String)]) {
         let signature = HMAC<SHA256>.authenticationCode(for: Data(body), using: SymmetricKey(data: Data(appSecret.utf8)))
-            .map { String(format: "%02x", $0) }.joined()
+            .hexEncoded
         return (body, [("Content-Type", "application/json"), ("X-Hub-Signature-256", "sha256=\(signature)")])
     }
 }

@@ -120,7 +120,7 @@ extension ProviderSimulator {
     public func viberSigned(_ object: [String: Any], authToken: String) -> (body: [UInt8], headers: [(String, String)]) {
         let body = Array((try? JSONSerialization.data(withJSONObject: object)) ?? Data())
         let signature = HMAC<SHA256>.authenticationCode(for: Data(body), using: SymmetricKey(data: Data(authToken.utf8)))
-            .map { String(format: "%02x", $0) }.joined()
+            .hexEncoded
         return (body, [("Content-Type", "application/json"), ("X-Viber-Content-Signature", signature)])
     }
 }

@@ -138,7 +138,7 @@ extension ProviderSimulator {
         let timestamp = String(Int64(date.timeIntervalSince1970))
         let nonce = String(UInt32.random(in: 100_000_000...UInt32.max))
         let joined = [token, timestamp, nonce].sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.joined()
-        let signature = Insecure.SHA1.hash(data: Data(joined.utf8)).map { String(format: "%02x", $0) }.joined()
+        let signature = Insecure.SHA1.hash(data: Data(joined.utf8)).hexEncoded
         var query = "signature=\(signature)&timestamp=\(timestamp)&nonce=\(nonce)"
         if let echostr { query += "&echostr=\(echostr.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? echostr)" }
         return query

@@ -273,6 +273,6 @@ public struct AttachmentRepository: Sendable {
     }
 
     static func newAccessKey() -> String {
-        SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }.map { String(format: "%02x", $0) }.joined()
+        SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }.hexEncoded
     }
 }

@@ -16,7 +16,7 @@ public struct TokenRepository: Sendable {
 
     /// The stored form of a token.
     public static func hash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(token.utf8)).hexEncoded
     }
 
     /// A new random token: "pk_" and 43 URL-safe characters (256 bits).

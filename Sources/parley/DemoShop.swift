@@ -48,7 +48,7 @@ struct DemoShop {
     /// The shop's own server signs its signed-in customer's identifier with the channel's secret.
     var identifierHash: String {
         HMAC<SHA256>.authenticationCode(for: Data(Self.customer.identifier.utf8), using: SymmetricKey(data: Data(channel.identitySecret.utf8)))
-            .map { String(format: "%02x", $0) }.joined()
+            .hexEncoded
     }
 
     var page: String {

@@ -108,7 +108,7 @@ public struct LineAdapter: ChannelAdapter {
         var bytes = Array(Insecure.SHA1.hash(data: Data("parley-line:\(channel.webhookSecret):\(idempotencyKey)".utf8)).prefix(16))
         bytes[6] = (bytes[6] & 0x0F) | 0x50
         bytes[8] = (bytes[8] & 0x3F) | 0x80
-        let hex = bytes.map { String(format: "%02x", $0) }.joined()
+        let hex = bytes.hexEncoded
         let parts = [hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4), hex.dropFirst(20)]
         return parts.map(String.init).joined(separator: "-")
     }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import ParleyCore
 
 /// What Meta's platforms (WhatsApp Cloud, Messenger, Instagram) share: the `hub.*` subscription
 /// handshake and `X-Hub-Signature-256` over the raw body with the app secret.
@@ -28,7 +29,7 @@ enum MetaWebhook {
 
     /// Hex HMAC-SHA256 of the body.
     static func signature(_ body: [UInt8], secret: String) -> String {
-        HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8))).map { String(format: "%02x", $0) }.joined()
+        HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8))).hexEncoded
     }
 
     static func json(_ request: WebhookRequest) throws -> [String: Any] {

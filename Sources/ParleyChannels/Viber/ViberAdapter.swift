@@ -137,7 +137,7 @@ public struct ViberAdapter: ChannelAdapter {
     /// Hex HMAC-SHA256 of the raw body, keyed with the auth token.
     public static func signature(_ body: [UInt8], authToken: String) -> String {
         HMAC<SHA256>.authenticationCode(for: Data(body), using: SymmetricKey(data: Data(authToken.utf8)))
-            .map { String(format: "%02x", $0) }.joined()
+            .hexEncoded
     }
 
     static func senderName(_ channel: ChannelConfig) -> String {

@@ -67,7 +67,7 @@ public struct WeChatAdapter: ChannelAdapter {
     /// SHA-1 hex of token, timestamp and nonce sorted bytewise and joined.
     public static func signature(token: String, timestamp: String, nonce: String) -> String {
         let joined = [token, timestamp, nonce].sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.joined()
-        return Insecure.SHA1.hash(data: Data(joined.utf8)).map { String(format: "%02x", $0) }.joined()
+        return Insecure.SHA1.hash(data: Data(joined.utf8)).hexEncoded
     }
 
     // MARK: Sending

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import ParleyChannels
+import ParleyCore
 import ParleyStore
 
 /// Signed, expiring links to one attachment: `/files/{id}?expires=…&signature=…`, the
@@ -23,7 +24,7 @@ enum AttachmentLinks {
 
     static func signature(id: Int64, key: String, expires: Int64) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Array("\(id).\(expires)".utf8), using: SymmetricKey(data: Array(key.utf8)))
-        return mac.map { String(format: "%02x", $0) }.joined()
+        return mac.hexEncoded
     }
 
     enum Check: Equatable {

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import NIOPosix
+import ParleyCore
 
 /// Where attachment bytes live. Keys are the bytes' SHA-256, so a file stored twice is kept
 /// once and a key can never point at other bytes.
@@ -15,7 +16,7 @@ public protocol BlobStore: Sendable {
 
 public enum BlobKeys {
     public static func key(for bytes: [UInt8]) -> String {
-        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: bytes).hexEncoded
     }
 
     /// Keys are lowercase hex SHA-256: anything else is refused before it reaches a path or URL.

@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import NIOCore
 import NIOHTTP1
+import ParleyCore
 
 /// Files in an S3-compatible object store, so that several instances share them. Requests are
 /// signed with AWS Signature Version 4 and addressed path-style (`endpoint/bucket/key`), which
@@ -135,6 +136,6 @@ enum SigV4 {
     }
 
     static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
-        digest.map { String(format: "%02x", $0) }.joined()
+        digest.hexEncoded
     }
 }

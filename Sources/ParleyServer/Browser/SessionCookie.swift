@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
+import ParleyCore
 
 /// The web inbox's sign-in: the session token travels in an HttpOnly cookie that scripts cannot
 /// read, and every state-changing request made with it must also carry a CSRF token derived
@@ -13,7 +14,7 @@ enum SessionCookie {
 
     static func csrfToken(for sessionToken: String) -> String {
         let digest = SHA256.hash(data: Data("parley-csrf:\(sessionToken)".utf8))
-        return digest.prefix(20).map { String(format: "%02x", $0) }.joined()
+        return digest.prefix(20).hexEncoded
     }
 
     static func make(token: String, lifetime: TimeInterval, secure: Bool) -> Cookie {

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Hummingbird
+import ParleyCore
 
 /// The web inbox's files (`Web/`), held in memory: a few dozen small files. Every asset is
 /// served under `/assets/<version>/`, where the version is a hash of all of them, so browsers
@@ -35,7 +36,7 @@ struct WebAssets: Sendable {
             hasher.update(data: Data(path.utf8))
             hasher.update(data: data)
         }
-        let version = hasher.finalize().prefix(6).map { String(format: "%02x", $0) }.joined()
+        let version = hasher.finalize().prefix(6).hexEncoded
         var files: [String: File] = [:]
         for (path, data) in contents {
             files[path] = File(body: ByteBuffer(bytes: data), contentType: contentType(of: path))

@@ -48,7 +48,7 @@ struct EmailIngest {
         let settings = try? EmailAdapter.Settings(channel.credentials)
         if let own = settings?.from.address, sender.address == own { return .ignored("our own message") }
         // Mail without a Message-ID still gets one stable id, so a second delivery is a no-op.
-        let providerId = email.messageId ?? "sha256:" + SHA256.hash(data: Data(raw)).map { String(format: "%02x", $0) }.joined()
+        let providerId = email.messageId ?? "sha256:" + SHA256.hash(data: Data(raw)).hexEncoded
         // A reply to a message of another contact's thread joins that contact.
         if let contactId = try await services.email.threadContact(channelId: channel.id, messageIds: email.inReplyTo + email.references),
            try await services.email.contact(channelId: channel.id, address: sender.address) == nil {

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import ParleyChannels
+import ParleyCore
 import ParleyStore
 
 /// A visitor's proof of who they are, kept by the widget in the browser: the channel and the
@@ -59,7 +60,7 @@ struct VisitorToken: Equatable, Sendable {
     /// Whether `hash` is the hex HMAC-SHA256 of `identifier` under the channel's identity secret.
     static func identifierMatches(_ identifier: String, hash: String, channel: WebchatChannel) -> Bool {
         let mac = HMAC<SHA256>.authenticationCode(for: Data(identifier.utf8), using: SymmetricKey(data: Data(channel.identitySecret.utf8)))
-        return constantTimeEquals(hash.lowercased(), mac.map { String(format: "%02x", $0) }.joined())
+        return constantTimeEquals(hash.lowercased(), mac.hexEncoded)
     }
 
     private static func claims(_ token: String) -> Claims? {

@@ -68,6 +68,6 @@ struct WebhookDispatcher {
     /// the shared secret and refuses old timestamps, so a captured request cannot be replayed later.
     static func signature(secret: String, timestamp: Int64, body: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data("\(timestamp).\(body)".utf8), using: SymmetricKey(data: Data(secret.utf8)))
-        return "t=\(timestamp),v1=" + mac.map { String(format: "%02x", $0) }.joined()
+        return "t=\(timestamp),v1=" + mac.hexEncoded
     }
 }
