@@ -32,18 +32,24 @@ final class SQLiteWorker: @unchecked Sendable {
     /// Opens `path` on a new thread; `pragmas` run once, in order, after it opened.
     init(path: String, name: String, pragmas: [String]) async throws {
         self.path = path
-        let started = DispatchSemaphore(value: 0)
-        let thread = Thread { [unowned self] in
-            self.threadId = pthread_self()
-            started.signal()
-            self.loop()
+        await withCheckedContinuation { (started: CheckedContinuation<Void, Never>) in
+            // The thread keeps its worker alive until `stop` ends it.
+            let thread = Thread {
+                self.threadId = pthread_self()
+                started.resume()
+                self.loop()
+            }
+            thread.name = name
+            // Transactions' own code runs here too, not only SQLite: give it a main thread's room.
+            thread.stackSize = 8 << 20
+            thread.start()
         }
-        thread.name = name
-        // Transactions' own code runs here too, not only SQLite: give it a main thread's room.
-        thread.stackSize = 8 << 20
-        thread.start()
-        started.wait()
-        try await perform { try self.openConnection(pragmas: pragmas) }
+        do {
+            try await perform { try self.openConnection(pragmas: pragmas) }
+        } catch {
+            finish()
+            throw error
+        }
     }
 
     /// Whether the caller runs on this worker's thread (and may use the connection directly).

@@ -52,6 +52,28 @@ struct SQLiteShutdownTests {
         if case .success? = write { Issue.record("a transaction after shutdown succeeded") }
     }
 
+    /// A connection that cannot open must not leave its thread behind, waiting for ever.
+    @Test func aWorkerThatCannotOpenEndsItsThread() async throws {
+        let missing = FileManager.default.temporaryDirectory.appendingPathComponent("parley-missing-\(UUID().uuidString)/db.sqlite").path
+        let before = threadCount()
+        for attempt in 0..<8 {
+            await #expect(throws: (any Error).self) {
+                _ = try await SQLiteWorker(path: missing, name: "parley-open-\(attempt)", pragmas: [])
+            }
+        }
+        var after = threadCount()
+        for _ in 0..<100 where after >= before + 8 {
+            try await Task.sleep(for: .milliseconds(20))
+            after = threadCount()
+        }
+        #expect(after < before + 8, "\(after - before) threads were left behind by 8 failed opens")
+    }
+
+    /// The threads of this process, as Linux lists them.
+    private func threadCount() -> Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? 0
+    }
+
     /// `operation`'s value, or nil when it has not finished within `limit` (it is left running).
     private func finishes<T: Sendable>(within limit: Duration, _ operation: @escaping @Sendable () async -> T) async -> T? {
         let (results, deliver) = AsyncStream<T?>.makeStream()
