@@ -36,10 +36,12 @@ final class SQLiteWorker: @unchecked Sendable {
             // The thread keeps its worker alive until `stop` ends it.
             let thread = Thread {
                 self.threadId = pthread_self()
+                // Named from the thread itself, Linux gives the name (15 bytes at most) to the
+                // kernel too, where top -H, perf and gdb read it.
+                Thread.current.name = String(decoding: name.utf8.prefix(15), as: UTF8.self)
                 started.resume()
                 self.loop()
             }
-            thread.name = name
             // Transactions' own code runs here too, not only SQLite: give it a main thread's room.
             thread.stackSize = 8 << 20
             thread.start()
