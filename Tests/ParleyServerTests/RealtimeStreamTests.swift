@@ -42,6 +42,41 @@ struct RealtimeStreamTests {
         }
     }
 
+    /// Clients that connect together (a restart, a reconnect storm) share one read of the
+    /// counts; a change is still seen by the next client.
+    @Test(arguments: TestBackend.all)
+    func clientsConnectingTogetherShareOneCountsRead(backend: TestBackend) async throws {
+        try await LiveHarness.run(backend) { live in
+            let api = live.api
+            let first = try #require((try await api.send(.post, "/api/v1/contacts", json: ["firstName": "Ama"]).json["id"] as? NSNumber)?.int64Value)
+            #expect(try await api.send(.post, "/api/v1/contacts/\(first)/conversation/open").status == .created)
+            let clients = try await withThrowingTaskGroup(of: StreamClient.self) { group in
+                for _ in 0..<20 { group.addTask { try await live.stream() } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            for client in clients {
+                let counts = try await client.next("counts")
+                #expect(((counts.data["all"] as? [String: Any])?["open"] as? NSNumber)?.intValue == 1)
+            }
+            let reads = try #require(Self.countsReads(try await api.send(.get, "/metrics", token: "").text))
+            #expect(reads < 10, "20 clients connecting together ran \(reads) count queries")
+
+            let second = try #require((try await api.send(.post, "/api/v1/contacts", json: ["firstName": "Kofi"]).json["id"] as? NSNumber)?.int64Value)
+            #expect(try await api.send(.post, "/api/v1/contacts/\(second)/conversation/open").status == .created)
+            let broadcast = try await clients[0].next("counts")
+            #expect(((broadcast.data["all"] as? [String: Any])?["open"] as? NSNumber)?.intValue == 2)
+            let late = try await live.stream()
+            let counts = try await late.next("counts")
+            #expect(((counts.data["all"] as? [String: Any])?["open"] as? NSNumber)?.intValue == 2)
+            for client in clients + [late] { await client.close() }
+        }
+    }
+
+    private static func countsReads(_ metrics: String) -> Int? {
+        let line = metrics.split(separator: "\n").first { $0.hasPrefix("parley_realtime_counts_reads_total ") }
+        return line.flatMap { $0.split(separator: " ").last }.flatMap { Int($0) }
+    }
+
     /// A client that drops in the middle of a burst and resumes with its last id receives every
     /// event exactly once, in order.
     @Test(arguments: TestBackend.all)

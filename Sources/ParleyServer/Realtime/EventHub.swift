@@ -18,6 +18,7 @@ public actor EventHub {
     private(set) var position = EventPosition.start
     private var subscribers: [Int64: [UInt64: EventSubscriber]] = [:]
     private var nextId: UInt64 = 0
+    private var counts = CountsCache()
     let presence = PresenceBook()
     /// Website chat visitors connected to this instance.
     let visitors = VisitorRegistry()
@@ -76,20 +77,40 @@ public actor EventHub {
             metrics.lag.record(.milliseconds(max(0, Int64(now.timeIntervalSince(event.createdAt) * 1000))))
         }
         if end > position { position = end }
-        let changed = Set(events.filter(\.changesCounts).map(\.workspaceId)).filter { subscribers[$0] != nil }
-        for workspaceId in changed.sorted() {
+        let changed = Set(events.filter(\.changesCounts).map(\.workspaceId))
+        for workspaceId in changed { counts.invalidate(workspaceId) }
+        for workspaceId in changed.sorted() where subscribers[workspaceId] != nil {
             await sendCounts(workspaceId: workspaceId)
         }
     }
 
     /// Each client of the workspace gets its own All / Mine / Unassigned counts.
     func sendCounts(workspaceId: Int64, only: EventSubscriber? = nil) async {
-        guard let counts = try? await inbox.counts(workspaceId: workspaceId) else { return }
+        let generation = counts.generation(of: workspaceId)
+        guard let tally = await currentCounts(workspaceId: workspaceId) else { return }
+        // Counts changed while these were read: the broadcast that follows the change carries
+        // newer ones to every client, this one included, and must not be overtaken by these.
+        if only != nil, counts.generation(of: workspaceId) != generation { return }
         let clients = only.map { [$0] } ?? Array((subscribers[workspaceId] ?? [:]).values)
         for client in clients {
-            let view = CountsView(counts, userId: client.user.id, seesAll: client.seesAll)
+            let view = CountsView(tally, userId: client.user.id, seesAll: client.seesAll)
             client.offer(OutboundFrame(position: nil, text: FrameText.signal("counts", view)))
         }
+    }
+
+    /// The workspace's counts, read once for every caller that asks before they change (see
+    /// ``CountsCache``): clients that connect together (a server restart, a reconnect storm)
+    /// share one query instead of each scanning the open conversations.
+    private func currentCounts(workspaceId: Int64) async -> InboxCounts? {
+        if let pending = counts.pending(workspaceId, now: .now) { return await pending.value }
+        let inbox = inbox
+        let reading = Task { try? await inbox.counts(workspaceId: workspaceId) }
+        metrics.countsReads.increment()
+        counts.store(reading, for: workspaceId, now: .now)
+        let result = await reading.value
+        // A failed read is not shared: the next caller tries again.
+        if result == nil { counts.forget(workspaceId) }
+        return result
     }
 
     // MARK: Signals

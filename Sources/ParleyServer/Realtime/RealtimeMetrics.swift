@@ -7,6 +7,8 @@ struct RealtimeMetrics: Sendable {
     let resumes: Counter
     let resets: Counter
     let overflows: Counter
+    /// Inbox count queries run for the stream (clients arriving together share one).
+    let countsReads: Counter
     /// From an event's commit (its stored time) to its frame being queued for the clients.
     let lag: DurationHistogram
 
@@ -19,6 +21,7 @@ struct RealtimeMetrics: Sendable {
         resumes = registry.makeCounter(descriptor: name("resumes", unit: "total", "Connections that resumed after a known event id"))
         resets = registry.makeCounter(descriptor: name("resets", unit: "total", "Connections told to reload: the id they gave is no longer kept"))
         overflows = registry.makeCounter(descriptor: name("overflows", unit: "total", "Connections closed because they fell too far behind"))
+        countsReads = registry.makeCounter(descriptor: name("counts_reads", unit: "total", "Inbox count queries run for connected clients"))
         lag = registry.makeDurationHistogram(descriptor: name("lag", unit: "seconds", "Time from an event's commit to its delivery to the connected clients"),
                                              buckets: [.milliseconds(5), .milliseconds(20), .milliseconds(100), .milliseconds(500), .seconds(2), .seconds(10)])
     }
