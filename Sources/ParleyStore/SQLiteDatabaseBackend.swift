@@ -50,26 +50,26 @@ public final class SQLiteDatabaseBackend: Database {
         if !directory.isEmpty {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
-        let writer = try await SQLiteWorker(path: path, name: "sqlite-writer", pragmas: writerPragmas)
-        var readers: [SQLiteWorker] = []
+        // Every connection opened so far, closed again if a later one fails.
+        var opened: [SQLiteWorker] = []
+        func openWorker(_ name: String, _ pragmas: [String]) async throws -> SQLiteWorker {
+            let worker = try await SQLiteWorker(path: path, name: name, pragmas: pragmas)
+            opened.append(worker)
+            return worker
+        }
         do {
+            let writer = try await openWorker("sqlite-writer", writerPragmas)
+            var readers: [SQLiteWorker] = []
             for index in 0..<max(1, readerCount) {
-                readers.append(try await SQLiteWorker(path: path, name: "sqlite-reader-\(index)", pragmas: connectionPragmas))
+                readers.append(try await openWorker("sqlite-reader-\(index)", connectionPragmas))
             }
-            readers.append(try await SQLiteWorker(path: path, name: "sqlite-checkpoint", pragmas: connectionPragmas))
-        } catch {
-            for worker in readers + [writer] { await worker.stop() }
-            throw error
-        }
-        let checkpointer = SQLiteCheckpointer(worker: readers.removeLast())
-        do {
+            let checkpointer = SQLiteCheckpointer(worker: try await openWorker("sqlite-checkpoint", connectionPragmas))
             try await writer.withConnection { checkpointer.observe($0) }
+            return SQLiteDatabaseBackend(path: path, writer: writer, readers: readers, checkpointer: checkpointer, logger: logger)
         } catch {
-            for worker in readers + [writer] { await worker.stop() }
-            await checkpointer.stop()
+            for worker in opened { await worker.stop() }
             throw error
         }
-        return SQLiteDatabaseBackend(path: path, writer: writer, readers: readers, checkpointer: checkpointer, logger: logger)
     }
 
     /// Runs `operation` on `worker`'s thread: every statement it makes there is a direct call.
