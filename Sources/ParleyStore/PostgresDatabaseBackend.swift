@@ -94,7 +94,7 @@ public final class PostgresDatabaseBackend: Database {
     public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         await running.wait()
         return try await client.withConnection { connection in
-            try await body(TextSafeDatabase(base: connection.sql(queryLogLevel: nil)))
+            try await body(TextSafeDatabase(base: PostgresSession(connection: connection)))
         }
     }
 
@@ -102,7 +102,7 @@ public final class PostgresDatabaseBackend: Database {
         await running.wait()
         do {
             let result = try await client.withTransaction(logger: logger) { connection in
-                try await body(TextSafeDatabase(base: connection.sql(queryLogLevel: nil)))
+                try await body(TextSafeDatabase(base: PostgresSession(connection: connection)))
             }
             commits.signal()
             return result

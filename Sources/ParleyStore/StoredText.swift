@@ -85,6 +85,8 @@ struct TextSafeRow: SQLRow {
 
     func decode<D: Decodable>(column: String, as type: D.Type) throws -> D {
         let value = try base.decode(column: column, as: D.self)
+        // Only text is escaped; the type check first spares every other value a dynamic cast.
+        guard D.self == String.self || D.self == String?.self else { return value }
         // Also matches String? holding a value: dynamic casts look through optionals.
         if let text = value as? String, let decoded = StoredText.decode(text) as? D { return decoded }
         return value

@@ -1,0 +1,111 @@
+import Foundation
+import Logging
+import NIOCore
+import PostgresKit
+import PostgresNIO
+import SQLKit
+
+/// The store's statements on one PostgreSQL connection. Rows are read straight from the
+/// driver's cells for the types the store reads (integers, text, booleans and their optionals):
+/// PostgresKit's rows decode every value through its generic `Decodable` translation, which
+/// took 37% of the process's CPU on an inbox page (a `perf` profile of the benchmark's reads).
+/// Any other type, and any statement with a bind this does not encode itself, goes through
+/// PostgresKit unchanged, so the results are the same either way.
+struct PostgresSession: SQLDatabase {
+    let connection: PostgresConnection
+    /// PostgresKit's view of the same connection, for what this does not handle itself.
+    let fallback: any SQLDatabase
+
+    init(connection: PostgresConnection) {
+        self.connection = connection
+        self.fallback = connection.sql(queryLogLevel: nil)
+    }
+
+    var logger: Logger { connection.logger }
+    var eventLoop: any EventLoop { connection.eventLoop }
+    var version: (any SQLDatabaseReportedVersion)? { nil }
+    var dialect: any SQLDialect { fallback.dialect }
+    var queryLogLevel: Logger.Level? { nil }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) -> EventLoopFuture<Void> {
+        fallback.execute(sql: query, onRow)
+    }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) async throws {
+        let (sql, binds) = serialize(query)
+        guard let bindings = Self.bindings(binds) else {
+            try await fallback.execute(sql: query, onRow)
+            return
+        }
+        // The same call PostgresKit makes: rows are handed over as they arrive, and the
+        // statement runs to its end even if the calling task is cancelled meanwhile.
+        _ = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: connection.logger) { row in
+            onRow(PostgresSessionRow(row: row))
+        }.get()
+    }
+
+    /// The binds as PostgresKit would encode them, when each is NULL or has an encoding of the
+    /// driver's own; nil when one needs PostgresKit's generic encoding.
+    static func bindings(_ binds: [any Encodable & Sendable]) -> PostgresBindings? {
+        var bindings = PostgresBindings(capacity: binds.count)
+        for bind in binds {
+            if isNil(bind) {
+                bindings.appendNull()
+            } else if let value = bind as? any PostgresThrowingDynamicTypeEncodable {
+                guard (try? bindings.append(value)) != nil else { return nil }
+            } else {
+                return nil
+            }
+        }
+        return bindings
+    }
+
+    private static func isNil<T>(_ value: T) -> Bool {
+        (value as Optional<Any>) == nil
+    }
+}
+
+/// A row read from the driver's cells. The lookup of columns by name is the result's own,
+/// shared by all its rows.
+struct PostgresSessionRow: SQLRow {
+    let row: PostgresRow
+    private let cells: PostgresRandomAccessRow
+
+    init(row: PostgresRow) {
+        self.row = row
+        self.cells = row.makeRandomAccess()
+    }
+
+    var allColumns: [String] { cells.map(\.columnName) }
+
+    func contains(column: String) -> Bool { cells.contains(column) }
+
+    func decodeNil(column: String) throws -> Bool {
+        !cells.contains(column) || cells[column].bytes == nil
+    }
+
+    func decode<T: Decodable>(column: String, as type: T.Type) throws -> T {
+        guard cells.contains(column) else { return try row.sql().decode(column: column, as: T.self) }
+        let cell = cells[column]
+        // Metadata comparisons, not casts: this runs for every value of every row.
+        do {
+            if T.self == Int64.self { return try same(cell.decode(Int64.self), as: T.self) }
+            if T.self == Int64?.self { return try same(cell.decode(Int64?.self), as: T.self) }
+            if T.self == String.self { return try same(cell.decode(String.self), as: T.self) }
+            if T.self == String?.self { return try same(cell.decode(String?.self), as: T.self) }
+            if T.self == Int.self { return try same(cell.decode(Int.self), as: T.self) }
+            if T.self == Int?.self { return try same(cell.decode(Int?.self), as: T.self) }
+            if T.self == Bool.self { return try same(cell.decode(Bool.self), as: T.self) }
+            if T.self == Bool?.self { return try same(cell.decode(Bool?.self), as: T.self) }
+        } catch {
+            // PostgresKit's translation knows more conversions (and words its errors its own way).
+        }
+        return try row.sql().decode(column: column, as: T.self)
+    }
+
+    /// `value` as `T`, which the caller has checked is its own type.
+    private func same<V, T>(_ value: V, as _: T.Type) -> T {
+        // Cannot fail: V and T are the same type here.
+        value as! T
+    }
+}
