@@ -39,8 +39,13 @@ public struct ContactRepository: Sendable {
             RETURNING id
             """).first()
         let id = try row.required("contact").decode(column: "id", as: Int64.self)
-        try await replaceTags(on: db, contactId: id, workspaceId: workspaceId, tags: fields.tags ?? [])
-        try await replaceTextValues(on: db, contactId: id, workspaceId: workspaceId, values: custom)
+        // A new contact has no tags or values to replace: write only those it comes with.
+        if let tags = fields.tags, !tags.isEmpty {
+            try await replaceTags(on: db, contactId: id, workspaceId: workspaceId, tags: tags)
+        }
+        if !custom.isEmpty {
+            try await replaceTextValues(on: db, contactId: id, workspaceId: workspaceId, values: custom)
+        }
         return id
     }
 

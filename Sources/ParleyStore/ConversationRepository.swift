@@ -132,12 +132,14 @@ public struct ConversationRepository: Sendable {
     }
 
     /// The open conversation's id, opening a new episode (and making it the contact's latest)
-    /// when there is none. The caller holds the contact lock.
+    /// when there is none. The caller holds the contact lock. `firstForContact`: the contact was
+    /// created in the caller's transaction, so it has no conversation to find, carry over or
+    /// demote, and those statements are left out.
     static func openIfNeeded(
         on db: any SQLDatabase, workspaceId: Int64, contactId: Int64, channelId: Int64?, identityId: Int64?,
-        openedBy: Int64?, at now: Date
+        openedBy: Int64?, firstForContact: Bool = false, at now: Date
     ) async throws -> (id: Int64, created: Bool) {
-        if let open = try await openConversation(on: db, contactId: contactId) { return (open.id, false) }
+        if !firstForContact, let open = try await openConversation(on: db, contactId: contactId) { return (open.id, false) }
         let inserted = try await db.raw("""
             INSERT INTO conversations (workspace_id, contact_id, status, is_latest, channel_id, identity_id, opened_at, opened_by_user_id, last_activity_at)
             VALUES (\(bind: workspaceId), \(bind: contactId), 'open', \(bind: true), \(bind: channelId), \(bind: identityId),
@@ -149,7 +151,17 @@ public struct ConversationRepository: Sendable {
             // Another transaction opened one first; the unique index kept it to one.
             return (try await openConversation(on: db, contactId: contactId).required("open conversation").id, false)
         }
-        // If the contact's previous episode carried over a channel, keep showing it.
+        if !firstForContact {
+            try await carryOver(on: db, contactId: contactId, into: id)
+        }
+        try await record(on: db, workspaceId: workspaceId, contactId: contactId, conversationId: id, kind: .opened,
+                         actorUserId: openedBy, details: NoPayload(), event: .conversationOpened, at: now)
+        return (id, true)
+    }
+
+    /// The new episode `id` keeps showing the previous episode's channel and identity when it has
+    /// none of its own, and becomes the contact's latest.
+    private static func carryOver(on db: any SQLDatabase, contactId: Int64, into id: Int64) async throws {
         try await db.raw("""
             UPDATE conversations SET channel_id = COALESCE(conversations.channel_id,
                     (SELECT p.channel_id FROM conversations p WHERE p.contact_id = \(bind: contactId) AND p.is_latest = \(bind: true) AND p.id <> \(bind: id))),
@@ -161,9 +173,6 @@ public struct ConversationRepository: Sendable {
             UPDATE conversations SET is_latest = \(bind: false)
             WHERE contact_id = \(bind: contactId) AND id <> \(bind: id) AND is_latest = \(bind: true)
             """).run()
-        try await record(on: db, workspaceId: workspaceId, contactId: contactId, conversationId: id, kind: .opened,
-                         actorUserId: openedBy, details: NoPayload(), event: .conversationOpened, at: now)
-        return (id, true)
     }
 
     static func setAssignee(on db: any SQLDatabase, workspaceId: Int64, conversation: Conversation, assigneeId: Int64?, actorUserId: Int64?, at now: Date) async throws {

@@ -6,18 +6,25 @@ import SQLKit
 /// message tells: a second address, a phone number, a name.
 enum InboundIdentities {
     /// The sender's contact, identity and open conversation, if the sender is known by either of
-    /// the message's addresses.
-    static func find(on db: any SQLDatabase, workspaceId: Int64, message: InboundMessage, at now: Date) async throws -> (Int64, Int64, Int64?)? {
+    /// the message's addresses. On PostgreSQL the contact is locked for the rest of the
+    /// transaction (see ``afterLock(on:contactId:identityId:)``).
+    static func find(on db: any SQLDatabase, facts: SQLDialectFacts, workspaceId: Int64, message: InboundMessage, at now: Date) async throws -> InboundSender? {
         let addresses = [message.externalId] + (message.aliasId.map { [$0] } ?? [])
         let list = SQLList(addresses.map { SQLBind($0) })
-        // The identity whose address is exactly the sender's comes first.
+        // One read answers what the rest of the transaction would otherwise ask in statements
+        // of their own: whether the contact lacks a phone or a name, whether agents queued
+        // messages for this identity. The identity whose address is exactly the sender's comes first.
         guard let row = try await db.raw("""
-            SELECT i.id, i.contact_id, i.external_id, i.alias_id, i.phone_digits, c.id AS open_id FROM contact_identities i
+            SELECT i.id, i.contact_id, i.external_id, i.alias_id, i.phone_digits, c.id AS open_id,
+                   ct.phone IS NULL AS phone_missing, (ct.first_name = '' AND ct.last_name = '') AS nameless,
+                   EXISTS (SELECT 1 FROM messages q WHERE q.identity_id = i.id AND q.status = 'scheduled') AS queued
+            FROM contact_identities i
+            JOIN contacts ct ON ct.id = i.contact_id
             LEFT JOIN conversations c ON c.contact_id = i.contact_id AND c.status = 'open'
             WHERE i.channel_id = \(bind: message.channelId) AND i.workspace_id = \(bind: workspaceId)
               AND (i.external_id IN (\(list)) OR i.alias_id IN (\(list)))
             ORDER BY CASE WHEN i.external_id = \(bind: message.externalId) THEN 0 ELSE 1 END, i.id
-            LIMIT 1
+            LIMIT 1 \(unsafeRaw: facts.forUpdate(of: "ct"))
             """).first() else { return nil }
         let identityId = try row.decode(column: "id", as: Int64.self)
         let contactId = try row.decode(column: "contact_id", as: Int64.self)
@@ -39,11 +46,29 @@ enum InboundIdentities {
                 WHERE id = \(bind: identityId)
                 """).run()
         }
-        try await fillContact(on: db, workspaceId: workspaceId, contactId: contactId, message: message, at: now)
-        return (contactId, identityId, try row.decode(column: "open_id", as: Int64?.self))
+        var fill = message
+        if try !row.decode(column: "phone_missing", as: Bool.self) { fill.phone = nil }
+        if try !row.decode(column: "nameless", as: Bool.self) { fill.displayName = nil }
+        try await fillContact(on: db, workspaceId: workspaceId, contactId: contactId, message: fill, at: now)
+        return InboundSender(contactId: contactId, identityId: identityId, openConversationId: try row.decode(column: "open_id", as: Int64?.self),
+                             isNew: false, hasQueued: try row.decode(column: "queued", as: Bool.self))
+    }
+
+    /// The contact's open conversation and whether the identity has queued messages, read again
+    /// once the contact is locked: the lookup read them as it took the lock, and a writer that
+    /// held the lock meanwhile may have changed them. (PostgreSQL only: SQLite's single writer
+    /// serialises whole transactions, so its lookup cannot be overtaken.)
+    static func afterLock(on db: any SQLDatabase, contactId: Int64, identityId: Int64) async throws -> (openConversationId: Int64?, hasQueued: Bool) {
+        let row = try await db.raw("""
+            SELECT (SELECT id FROM conversations WHERE contact_id = \(bind: contactId) AND status = 'open') AS open_id,
+                   EXISTS (SELECT 1 FROM messages q WHERE q.identity_id = \(bind: identityId) AND q.status = 'scheduled') AS queued
+            """).first()
+        let found = try row.required("contact")
+        return (try found.decode(column: "open_id", as: Int64?.self), try found.decode(column: "queued", as: Bool.self))
     }
 
     /// A contact without a phone number gets the sender's, and a nameless one the sender's name.
+    /// (The message's phone or name is left out by the caller when the lookup saw no need.)
     static func fillContact(on db: any SQLDatabase, workspaceId: Int64, contactId: Int64, message: InboundMessage, at now: Date) async throws {
         var changed = false
         if let phone = message.phone {
@@ -73,4 +98,16 @@ enum InboundIdentities {
         let parts = name.split(separator: " ", maxSplits: 1).map(String.init)
         return (parts.first, parts.count > 1 ? parts[1] : nil)
     }
+}
+
+/// The sender of an inbound message, as the recording transaction needs to know them.
+struct InboundSender {
+    let contactId: Int64
+    let identityId: Int64
+    /// The contact's open conversation, as the lookup saw it.
+    var openConversationId: Int64?
+    /// Created by this transaction: no other transaction can see the contact yet.
+    let isNew: Bool
+    /// Agents queued messages for this identity, which the message releases.
+    var hasQueued: Bool
 }

@@ -104,23 +104,32 @@ public struct InboundRecorder: Sendable {
     private func recordOnce(_ message: InboundMessage, workspaceId: Int64, receivedAt now: Date) async throws -> InboundResult {
         let facts = database.facts
         return try await database.transaction { db in
-            // The sender's identity and, in the same read, their open conversation if any.
-            var sender = try await InboundIdentities.find(on: db, workspaceId: workspaceId, message: message, at: now)
+            // The sender's identity and, in the same read, their open conversation if any (on
+            // PostgreSQL the read also locks the contact against other writers to it).
+            var sender = try await InboundIdentities.find(on: db, facts: facts, workspaceId: workspaceId, message: message, at: now)
             if sender == nil {
                 sender = try await Self.createIdentity(on: db, workspaceId: workspaceId, message: message, at: now)
             }
-            guard let found = sender else { throw StoreError.notFound("identity") }
-            let (contactId, identityId) = (found.0, found.1)
-            var conversationId = found.2
-            if !facts.forUpdate.isEmpty {
-                // PostgreSQL: serialise with other writers to this contact, then look again.
-                // (SQLite's single writer already serialises every transaction.)
-                try await ConversationRepository.lockContact(on: db, facts: facts, contactId: contactId, workspaceId: workspaceId)
-                conversationId = try await ConversationRepository.openConversation(on: db, contactId: contactId)?.id
+            guard var sender else { throw StoreError.notFound("identity") }
+            if !facts.forUpdate.isEmpty && !sender.isNew {
+                (sender.openConversationId, sender.hasQueued) = try await InboundIdentities.afterLock(on: db, contactId: sender.contactId,
+                                                                                                     identityId: sender.identityId)
+            }
+            let (contactId, identityId) = (sender.contactId, sender.identityId)
+            var conversationId = sender.openConversationId
+            var openedConversation = false
+            if conversationId == nil && message.opensConversation {
+                // Opened before the message is stored, so the message is written once, with its
+                // conversation. A replay rolls all of it back below.
+                let opened = try await ConversationRepository.openIfNeeded(
+                    on: db, workspaceId: workspaceId, contactId: contactId, channelId: message.channelId, identityId: identityId, openedBy: nil,
+                    firstForContact: sender.isNew, at: now
+                )
+                conversationId = opened.id
+                openedConversation = opened.created
             }
             let timestamp = message.providerTimestamp.epochMilliseconds
-            // The message first: its unique provider id turns a replay into a no-op (rolled back)
-            // before anything else is touched.
+            // The provider's unique message id turns a replay into a no-op: the transaction rolls back.
             let inserted = try await db.raw("""
                 INSERT INTO messages (workspace_id, contact_id, conversation_id, channel_id, identity_id, direction, sender_kind, content_kind,
                                       text, content, status, provider_message_id, provider_timestamp, created_at, updated_at)
@@ -154,21 +163,12 @@ public struct InboundRecorder: Sendable {
                     display_name = COALESCE(\(bind: message.displayName), display_name)
                 WHERE id = \(bind: identityId)
                 """).run()
-            if conversationId == nil && !message.opensConversation {
+            guard let conversation = conversationId else {
+                // An automatic message with no conversation open: kept in the timeline only.
                 try await EventLog.append(on: db, workspaceId: workspaceId, type: .messageCreated, subjectId: messageId,
                                           payload: ["messageId": messageId, "contactId": contactId], at: now)
                 return InboundResult(messageId: messageId, contactId: contactId, conversationId: 0, stored: true, openedConversation: false)
             }
-            var openedConversation = false
-            if conversationId == nil {
-                let opened = try await ConversationRepository.openIfNeeded(
-                    on: db, workspaceId: workspaceId, contactId: contactId, channelId: message.channelId, identityId: identityId, openedBy: nil, at: now
-                )
-                conversationId = opened.id
-                openedConversation = opened.created
-                try await db.raw("UPDATE messages SET conversation_id = \(bind: opened.id) WHERE id = \(bind: messageId)").run()
-            }
-            let conversation = try conversationId.required("conversation")
             try await db.raw("""
                 UPDATE conversations SET last_activity_at = \(bind: now.epochMilliseconds), last_message_id = \(bind: messageId),
                     last_message_preview = \(bind: String(message.text.prefix(Self.previewLength))),
@@ -178,9 +178,11 @@ public struct InboundRecorder: Sendable {
                 """).run()
             try await EventLog.append(on: db, workspaceId: workspaceId, type: .messageCreated, subjectId: messageId,
                                       payload: ["messageId": messageId, "contactId": contactId, "conversationId": conversation], at: now)
-            // The contact wrote: what agents queued for this identity goes now, in this
-            // transaction (so once), before anything that reacts to this message after it commits.
-            try await QueuedMessages.release(on: db, workspaceId: workspaceId, contactId: contactId, identityId: identityId, at: now)
+            if sender.hasQueued {
+                // The contact wrote: what agents queued for this identity goes now, in this
+                // transaction (so once), before anything that reacts to this message after it commits.
+                try await QueuedMessages.release(on: db, workspaceId: workspaceId, contactId: contactId, identityId: identityId, at: now)
+            }
             return InboundResult(messageId: messageId, contactId: contactId, conversationId: conversation, stored: true, openedConversation: openedConversation)
         }
     }
@@ -200,7 +202,7 @@ public struct InboundRecorder: Sendable {
     }
 
     /// A new contact and identity for a first-time sender on a channel of this workspace.
-    static func createIdentity(on db: any SQLDatabase, workspaceId: Int64, message: InboundMessage, at now: Date) async throws -> (Int64, Int64, Int64?) {
+    static func createIdentity(on db: any SQLDatabase, workspaceId: Int64, message: InboundMessage, at now: Date) async throws -> InboundSender {
         guard try await db.raw("SELECT id FROM channels WHERE id = \(bind: message.channelId) AND workspace_id = \(bind: workspaceId)").first() != nil else {
             throw StoreError.notFound("channel")
         }
@@ -222,6 +224,6 @@ public struct InboundRecorder: Sendable {
                 profile_due_at = \(bind: lookup)
             WHERE id = \(bind: identityId)
             """).run()
-        return (contactId, identityId, nil)
+        return InboundSender(contactId: contactId, identityId: identityId, openConversationId: nil, isNew: true, hasQueued: false)
     }
 }

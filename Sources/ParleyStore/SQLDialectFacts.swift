@@ -43,6 +43,15 @@ public struct SQLDialectFacts: Sendable {
         }
     }
 
+    /// Locks only the rows of `table` (an alias of the query's), where the engine can: needed
+    /// when the query also reads the nullable side of an outer join.
+    public func forUpdate(of table: String) -> String {
+        switch kind {
+        case .sqlite: return ""
+        case .postgres: return "FOR UPDATE OF \(table)"
+        }
+    }
+
     /// Like ``forUpdate`` but skips rows other transactions hold (queue workers).
     public var forUpdateSkipLocked: String {
         switch kind {
