@@ -18,6 +18,21 @@ struct MigrationTests {
         }
     }
 
+    /// Contact search's trigram indexes keep no pending list that every search would read.
+    @Test(.enabled(if: TestBackend.all.contains(.postgres), "needs PARLEY_TEST_POSTGRES_URL"))
+    func searchIndexesTakeEachChangeAtOnce() async throws {
+        try await TestBackend.postgres.withDatabase { database in
+            let options = try await database.read { db in
+                try await db.raw("""
+                    SELECT relname, array_to_string(reloptions, ',') AS options FROM pg_class
+                    WHERE relname IN ('contacts_search_name_trgm', 'contacts_phone_digits_trgm', 'contact_identities_phone_trgm') ORDER BY relname
+                    """).all().map { (try $0.decode(column: "relname", as: String.self), try $0.decode(column: "options", as: String?.self)) }
+            }
+            #expect(options.map(\.0) == ["contact_identities_phone_trgm", "contacts_phone_digits_trgm", "contacts_search_name_trgm"])
+            #expect(options.allSatisfy { $0.1 == "fastupdate=off" })
+        }
+    }
+
     @Test(arguments: TestBackend.all)
     func transactionRollsBackWhenTheBodyThrows(backend: TestBackend) async throws {
         struct Boom: Error {}
