@@ -19,29 +19,13 @@ public final class PostgresDatabaseBackend: Database {
     private let client: PostgresClient
     /// Opens once the run loop is about to start: a lease taken earlier would wait anyway, but
     /// the client warns about it, so leases wait here instead of sleeping a guessed while.
-    private let running: StartGate
+    private let running = StartGate()
     private let ownRun = Mutex<Task<Void, Never>?>(nil)
     private let logger: Logger
-    /// Wakes every instance's event listeners after this process's commits.
-    private let notifier: CommitNotifier
-
-    /// The channel on which instances tell each other that they wrote (a notification with an
-    /// empty payload) and pass realtime signals (JSON payloads).
-    public static let eventsChannel = "parley_events"
 
     private init(client: PostgresClient, logger: Logger) {
         self.client = client
         self.logger = logger
-        let running = StartGate()
-        self.running = running
-        notifier = CommitNotifier {
-            await running.wait()
-            // Not delivered only if the server is unreachable; the listeners read the events
-            // table every second anyway.
-            _ = try? await client.withConnection { connection in
-                try await PostgresSession(connection: connection).raw("SELECT pg_notify(\(bind: Self.eventsChannel), '')").run()
-            }
-        }
     }
 
     /// The service that runs the pool; run it once (``open(url:logger:)`` runs it itself).
@@ -121,7 +105,6 @@ public final class PostgresDatabaseBackend: Database {
                 try await body(TextSafeDatabase(base: PostgresSession(connection: connection)))
             }
             commits.signal()
-            notifier.committed()
             return result
         } catch let error as PostgresTransactionError {
             // Callers see their own error, as with SQLite; the rollback already happened.
@@ -161,7 +144,6 @@ public final class PostgresDatabaseBackend: Database {
     /// Ends the pool's run when this backend runs it itself; a pool run by a service group ends
     /// with the group.
     public func shutdown() async {
-        await notifier.finish()
         guard let task = ownRun.withLock({ $0 }) else { return }
         task.cancel()
         await task.value

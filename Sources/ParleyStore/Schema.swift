@@ -298,7 +298,6 @@ public enum Schema {
         Schema.workflows,
         Schema.hardening,
         Schema.reach,
-        Schema.commitNotify,
         Schema.searchIndexes,
     ]
 }

@@ -3,8 +3,7 @@ extension Schema {
     //    - events.tx (PostgreSQL): the writing transaction's id. Event ids are drawn before
     //      commit, so a later id can become visible before an earlier one; the event stream
     //      orders by (tx, id) and stops below the oldest transaction still running, which no
-    //      commit can ever fall behind (see EventFeed). A trigger wakes listeners with the id
-    //      (replaced by notifications after commit in migration 11).
+    //      commit can ever fall behind (see EventFeed). A trigger wakes listeners with the id.
     //      SQLite has one writer, so its ids become visible in order and need no column.
     //    - one_time_tokens: the first owner's setup link and WebSocket tickets, hashed,
     //      single use, shared by every instance.

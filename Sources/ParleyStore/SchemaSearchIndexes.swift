@@ -1,5 +1,6 @@
 extension Schema {
-    // 12 (PostgreSQL): the trigram indexes behind contact search take each change at once.
+    // 12 (PostgreSQL; 11 was taken back): the trigram indexes behind contact search take each
+    //     change at once.
     //     By default a GIN index queues new entries in a pending list (up to 4 MB) and every
     //     search reads that whole list: after a few thousand new contacts a search that matches
     //     nothing read ~330 pages of it (`pgstatginindex`: 3,400–5,200 pending entries per

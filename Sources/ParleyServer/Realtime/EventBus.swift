@@ -58,11 +58,11 @@ final class LocalEventBus: EventBus {
     }
 }
 
-/// Several instances on one PostgreSQL: each instance NOTIFYs `parley_events` after its commits
-/// (see `CommitNotifier`); signals travel on the same channel as JSON. The listener reconnects
-/// by itself, and every (re)connect wakes the hub to catch up from the table.
+/// Several instances on one PostgreSQL: a trigger NOTIFYs `parley_events` with each new event's
+/// id when its transaction commits; signals travel on the same channel as JSON. The listener
+/// reconnects by itself, and every (re)connect wakes the hub to catch up from the table.
 final class PostgresEventBus: EventBus {
-    static let channel = PostgresDatabaseBackend.eventsChannel
+    static let channel = "parley_events"
     let database: PostgresDatabaseBackend
     let logger: Logger
 
