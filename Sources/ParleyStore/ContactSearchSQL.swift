@@ -9,19 +9,19 @@ enum ContactSearchSQL {
         let nameLike = "%" + escapeLike(query.name) + "%"
         switch kind {
         case .sqlite:
-            // The trigram index answers substrings of three characters or more; shorter ones scan.
+            // The pieces answer substrings of three characters or more; shorter ones scan.
             if query.name.count >= 3 {
-                parts.append("SELECT rowid AS id FROM contact_search WHERE contact_search MATCH \(bind: "search_name : " + ftsPhrase(query.name))")
+                parts.append(SearchPieces.matching(.name, text: query.name, workspaceId: workspaceId))
+                parts.append(SearchPieces.matchingLong(.name, text: query.name, workspaceId: workspaceId))
             } else {
                 parts.append("SELECT id FROM contacts WHERE workspace_id = \(bind: workspaceId) AND search_name LIKE \(bind: nameLike) ESCAPE '\\'")
             }
             if let digits = query.phoneDigits {
-                parts.append("SELECT rowid AS id FROM contact_search WHERE contact_search MATCH \(bind: "phone_digits : " + ftsPhrase(digits))")
                 // Phone-number identities (WhatsApp, SMS) find their contact too, whatever its own phone field says.
-                parts.append("""
-                    SELECT i.contact_id AS id FROM identity_phone_search s JOIN contact_identities i ON i.id = s.rowid
-                    WHERE identity_phone_search MATCH \(bind: "phone_digits : " + ftsPhrase(digits)) AND i.workspace_id = \(bind: workspaceId)
-                    """)
+                for field in [SearchPieces.Field.phone, .identityPhone] {
+                    parts.append(SearchPieces.matching(field, text: digits, workspaceId: workspaceId))
+                    parts.append(SearchPieces.matchingLong(field, text: digits, workspaceId: workspaceId))
+                }
             }
         case .postgres:
             parts.append("SELECT id FROM contacts WHERE workspace_id = \(bind: workspaceId) AND search_name LIKE \(bind: nameLike) ESCAPE '\\'")
@@ -44,10 +44,5 @@ enum ContactSearchSQL {
         text.replacingOccurrences(of: "\\", with: "\\\\")
             .replacingOccurrences(of: "%", with: "\\%")
             .replacingOccurrences(of: "_", with: "\\_")
-    }
-
-    /// An FTS5 phrase: the text in double quotes, inner quotes doubled, so no query syntax leaks through.
-    static func ftsPhrase(_ text: String) -> String {
-        "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }

@@ -60,6 +60,9 @@ enum InstallationPlanner {
     /// Tables each engine keeps for itself: the migration log (each side has its own) and
     /// SQLite's bookkeeping.
     static let notCopied: Set<String> = ["schema_migrations", "sqlite_sequence", "sqlite_stat1", "sqlite_stat4"]
+    /// SQLite's index of contact search pieces (SearchPieces), derived from the contacts and
+    /// kept by triggers; PostgreSQL searches with its own indexes.
+    static let derivedOnSQLite: Set<String> = ["search_pieces", "search_piece_positions"]
 
     static func plan(source: any SQLDatabase, target: any SQLDatabase) async throws -> [TablePlan] {
         let sourceTables = try await copiedSourceTables(source)
@@ -96,7 +99,7 @@ enum InstallationPlanner {
         for row in rows {
             let name = try row.decode(column: "name", as: String.self)
             let sql = try row.decode(column: "sql", as: String?.self) ?? ""
-            guard !notCopied.contains(name) else { continue }
+            guard !notCopied.contains(name), !derivedOnSQLite.contains(name) else { continue }
             if sql.uppercased().hasPrefix("CREATE VIRTUAL TABLE") {
                 guard sql.lowercased().contains("using fts5"), sql.range(of: #"content\s*=\s*'[a-z_]+'"#, options: .regularExpression) != nil else {
                     throw InstallationCopyError.unknownTable(name, why: "a virtual table that holds its own data")

@@ -299,5 +299,6 @@ public enum Schema {
         Schema.hardening,
         Schema.reach,
         Schema.searchIndexes,
+        Schema.searchPieces,
     ]
 }
