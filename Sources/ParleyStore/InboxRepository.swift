@@ -90,18 +90,13 @@ public struct InboxRepository: Sendable {
             if let search = query.search, kind == .postgres {
                 source = "(\(ContactSearchSQL.matchingIds(search, workspaceId: query.workspaceId, kind: kind))) matched JOIN conversations c ON c.contact_id = matched.id"
             }
+            // The window's end needs the channel and the identity; other sorts and filters read
+            // the conversation alone.
+            if query.closing != nil {
+                source = "\(source) LEFT JOIN channels ch ON ch.id = c.channel_id LEFT JOIN contact_identities i ON i.id = c.identity_id"
+            }
             var sql: SQLQueryString = """
-                SELECT c.id, c.contact_id, c.status, c.assignee_id, c.channel_id, c.opened_at, c.opened_by_user_id, c.closed_at,
-                       c.closed_by_user_id, c.closing_category, c.closing_summary, c.last_activity_at, c.waiting_since, c.unread_count,
-                       c.last_message_preview, \(unsafeRaw: sortKey) AS sort_key,
-                       ct.first_name, ct.last_name, ct.email, ct.phone, ch.kind AS channel_kind, ch.name AS channel_name,
-                       u.name AS assignee_name, i.last_inbound_at, i.outbound_since_inbound, i.display_name, m.created_at AS last_message_at
-                FROM \(source)
-                JOIN contacts ct ON ct.id = c.contact_id
-                LEFT JOIN channels ch ON ch.id = c.channel_id
-                LEFT JOIN users u ON u.id = c.assignee_id
-                LEFT JOIN contact_identities i ON i.id = c.identity_id
-                LEFT JOIN messages m ON m.id = c.last_message_id
+                SELECT c.id, \(unsafeRaw: sortKey) AS sort_key FROM \(source)
                 WHERE c.workspace_id = \(bind: query.workspaceId) AND c.is_latest = \(bind: true)
                 """
             switch query.closing == nil ? query.status : .open {
@@ -140,6 +135,24 @@ public struct InboxRepository: Sendable {
                     """
             }
             sql = "\(sql) ORDER BY \(unsafeRaw: sortKey) \(unsafeRaw: direction), c.id \(unsafeRaw: direction) LIMIT \(bind: query.limit)"
+            // The page's rows are chosen first and joined after: joined before, every candidate
+            // (each conversation of each matching contact, with a search) read its contact,
+            // channel, assignee, identity and last message, to keep a page of them.
+            sql = """
+                SELECT c.id, c.contact_id, c.status, c.assignee_id, c.channel_id, c.opened_at, c.opened_by_user_id, c.closed_at,
+                       c.closed_by_user_id, c.closing_category, c.closing_summary, c.last_activity_at, c.waiting_since, c.unread_count,
+                       c.last_message_preview, page.sort_key,
+                       ct.first_name, ct.last_name, ct.email, ct.phone, ch.kind AS channel_kind, ch.name AS channel_name,
+                       u.name AS assignee_name, i.last_inbound_at, i.outbound_since_inbound, i.display_name, m.created_at AS last_message_at
+                FROM (\(sql)) page
+                JOIN conversations c ON c.id = page.id
+                JOIN contacts ct ON ct.id = c.contact_id
+                LEFT JOIN channels ch ON ch.id = c.channel_id
+                LEFT JOIN users u ON u.id = c.assignee_id
+                LEFT JOIN contact_identities i ON i.id = c.identity_id
+                LEFT JOIN messages m ON m.id = c.last_message_id
+                ORDER BY page.sort_key \(unsafeRaw: direction), c.id \(unsafeRaw: direction)
+                """
             return try await db.raw(sql).all().map { row in
                 let displayName = try row.decode(column: "display_name", as: String?.self)
                 let email = try row.decode(column: "email", as: String?.self)

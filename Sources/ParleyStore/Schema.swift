@@ -300,5 +300,6 @@ public enum Schema {
         Schema.reach,
         Schema.searchIndexes,
         Schema.searchPieces,
+        Schema.inboxSearchIndex,
     ]
 }
