@@ -60,9 +60,14 @@ enum InstallationPlanner {
     /// Tables each engine keeps for itself: the migration log (each side has its own) and
     /// SQLite's bookkeeping.
     static let notCopied: Set<String> = ["schema_migrations", "sqlite_sequence", "sqlite_stat1", "sqlite_stat4"]
-    /// SQLite's index of contact search pieces (SearchPieces), derived from the contacts and
-    /// kept by triggers; PostgreSQL searches with its own indexes.
-    static let derivedOnSQLite: Set<String> = ["search_pieces", "search_piece_positions"]
+    /// SQLite's full-text indexes of contact search pieces (SearchPieces, with their shadow
+    /// tables) and the positions they are cut at: derived from the contacts and kept by
+    /// triggers; PostgreSQL searches with its own indexes.
+    static let derivedOnSQLite = ["contact_pieces", "identity_pieces", "search_piece_positions"]
+
+    static func isDerivedOnSQLite(_ table: String) -> Bool {
+        derivedOnSQLite.contains { table == $0 || table.hasPrefix($0 + "_") }
+    }
 
     static func plan(source: any SQLDatabase, target: any SQLDatabase) async throws -> [TablePlan] {
         let sourceTables = try await copiedSourceTables(source)
@@ -99,7 +104,7 @@ enum InstallationPlanner {
         for row in rows {
             let name = try row.decode(column: "name", as: String.self)
             let sql = try row.decode(column: "sql", as: String?.self) ?? ""
-            guard !notCopied.contains(name), !derivedOnSQLite.contains(name) else { continue }
+            guard !notCopied.contains(name), !isDerivedOnSQLite(name) else { continue }
             if sql.uppercased().hasPrefix("CREATE VIRTUAL TABLE") {
                 guard sql.lowercased().contains("using fts5"), sql.range(of: #"content\s*=\s*'[a-z_]+'"#, options: .regularExpression) != nil else {
                     throw InstallationCopyError.unknownTable(name, why: "a virtual table that holds its own data")

@@ -1,60 +1,69 @@
 extension Schema {
-    // 13 (SQLite): contact search reads an ordered index of pieces (see SearchPieces) instead of
-    //     FTS5 trigram indexes, which cost what the query's commonest trigram cost: at a million
-    //     contacts a partial name search read ~300,000 postings of "ez-" to find ~1,700 contacts.
-    //     The pieces are kept in step by triggers, like the full-text indexes they replace.
+    // 13 (SQLite): contact search reads a full-text index of pieces (see SearchPieces) instead
+    //     of trigrams, which cost what the query's commonest trigram cost: at a million contacts
+    //     a partial name search read ~300,000 postings of "ez-" to find ~1,700 contacts. Kept in
+    //     step by triggers, like the trigram indexes it replaces.
     static let searchPieces = Migration(version: 13, name: "contact search pieces") { f in
         guard f.kind == .sqlite else { return [] }
-        let fields: [(SearchPieces.Field, table: String)] = [
-            (.name, "contacts"), (.phone, "contacts"), (.identityPhone, "contact_identities"),
-        ]
         var statements = [
             "CREATE TABLE search_piece_positions (n INTEGER PRIMARY KEY)",
             """
             WITH RECURSIVE counter(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM counter WHERE n < \(SearchPieces.positions))
             INSERT INTO search_piece_positions (n) SELECT n FROM counter
             """,
+            // Contentless: the pieces are derived from the rows, and a delete names them again.
+            // The ascii tokenizer keeps each hexadecimal piece as one token.
             """
-            CREATE TABLE search_pieces (
-                workspace_id INTEGER NOT NULL,
-                field INTEGER NOT NULL,
-                piece TEXT NOT NULL,
-                owner_id INTEGER NOT NULL,
-                PRIMARY KEY (workspace_id, field, piece, owner_id)
-            ) WITHOUT ROWID
+            CREATE VIRTUAL TABLE contact_pieces USING fts5(
+                name, phone, content = '', tokenize = 'ascii', columnsize = 0, detail = column
+            )
             """,
-        ]
-        for (field, table) in fields {
-            statements.append("INSERT INTO search_pieces \(pieces(field, of: "r", from: "\(table) r JOIN"))")
-            statements.append("CREATE INDEX \(table)_long_\(SearchPieces.column(field)) ON \(table) (workspace_id) WHERE \(SearchPieces.longCondition(field))")
-        }
-        statements += [
+            """
+            CREATE VIRTUAL TABLE identity_pieces USING fts5(
+                phone, content = '', tokenize = 'ascii', columnsize = 0, detail = none
+            )
+            """,
+            "INSERT INTO contact_pieces (rowid, name, phone) SELECT id, \(pieces("search_name")), \(pieces("phone_digits")) FROM contacts",
+            "INSERT INTO identity_pieces (rowid, phone) SELECT id, \(pieces("phone_digits")) FROM contact_identities",
             """
             CREATE TRIGGER contacts_pieces_insert AFTER INSERT ON contacts BEGIN
-                INSERT INTO search_pieces \(pieces(.name, of: "new"));
-                INSERT INTO search_pieces \(pieces(.phone, of: "new"));
+                \(addContact("new"));
             END
             """,
             """
             CREATE TRIGGER contacts_pieces_delete AFTER DELETE ON contacts BEGIN
-                \(removal(.name, of: "old"));
-                \(removal(.phone, of: "old"));
+                \(removeContact("old"));
+            END
+            """,
+            """
+            CREATE TRIGGER contacts_pieces_update AFTER UPDATE OF search_name, phone_digits ON contacts
+            WHEN old.search_name IS NOT new.search_name OR old.phone_digits IS NOT new.phone_digits BEGIN
+                \(removeContact("old"));
+                \(addContact("new"));
             END
             """,
             """
             CREATE TRIGGER identities_pieces_insert AFTER INSERT ON contact_identities BEGIN
-                INSERT INTO search_pieces \(pieces(.identityPhone, of: "new"));
+                \(addIdentity("new"));
             END
             """,
             """
             CREATE TRIGGER identities_pieces_delete AFTER DELETE ON contact_identities BEGIN
-                \(removal(.identityPhone, of: "old"));
+                \(removeIdentity("old"));
             END
             """,
-            replacement("contacts_name_pieces_update", .name, on: "contacts"),
-            replacement("contacts_phone_pieces_update", .phone, on: "contacts"),
-            replacement("identities_pieces_update", .identityPhone, on: "contact_identities"),
+            """
+            CREATE TRIGGER identities_pieces_update AFTER UPDATE OF phone_digits ON contact_identities
+            WHEN old.phone_digits IS NOT new.phone_digits BEGIN
+                \(removeIdentity("old"));
+                \(addIdentity("new"));
+            END
+            """,
         ]
+        let long: [(SearchPieces.Field, table: String)] = [(.name, "contacts"), (.phone, "contacts"), (.identityPhone, "contact_identities")]
+        for (field, table) in long {
+            statements.append("CREATE INDEX \(table)_long_\(field.source) ON \(table) (workspace_id) WHERE \(SearchPieces.longCondition(field))")
+        }
         // The trigram indexes they replace (migrations 2 and 5).
         for trigger in ["contacts_search_insert", "contacts_search_delete", "contacts_search_update",
                         "identities_phone_insert", "identities_phone_delete", "identities_phone_update"] {
@@ -64,33 +73,32 @@ extension Schema {
         return statements
     }
 
-    /// The SELECT of a row's pieces for `field`; `row` is `new`, `old`, or an alias that
-    /// `source` (ending in JOIN) brings in. DISTINCT: a value may repeat a piece ("anana").
-    private static func pieces(_ field: SearchPieces.Field, of row: String, from source: String = "") -> String {
-        let column = "\(row).\(SearchPieces.column(field))"
-        return """
-            SELECT DISTINCT \(row).workspace_id, \(field.rawValue), substr(\(column), p.n, \(SearchPieces.length)), \(row).id
-            FROM \(source) search_piece_positions p \(source.isEmpty ? "WHERE" : "ON") p.n <= length(\(column)) - 2
-            """
+    /// A value's pieces as the full-text column's text: each in hexadecimal, space-separated.
+    /// NULL for NULL, and nothing for a value of fewer than three characters.
+    private static func pieces(_ value: String) -> String {
+        """
+        (SELECT group_concat(hex(substr(\(value), p.n, \(SearchPieces.length))), ' ') FROM search_piece_positions p
+         WHERE p.n <= length(\(value)) - 2)
+        """
     }
 
-    /// A trigger that replaces a row's pieces when the value changes (an update that writes
-    /// the same value leaves them).
-    private static func replacement(_ name: String, _ field: SearchPieces.Field, on table: String) -> String {
-        let column = SearchPieces.column(field)
-        return """
-            CREATE TRIGGER \(name) AFTER UPDATE OF \(column) ON \(table) WHEN old.\(column) IS NOT new.\(column) BEGIN
-                \(removal(field, of: "old"));
-                INSERT INTO search_pieces \(pieces(field, of: "new"));
-            END
-            """
+    private static func addContact(_ row: String) -> String {
+        "INSERT INTO contact_pieces (rowid, name, phone) VALUES (\(row).id, \(pieces("\(row).search_name")), \(pieces("\(row).phone_digits")))"
     }
 
-    private static func removal(_ field: SearchPieces.Field, of row: String) -> String {
-        let column = "\(row).\(SearchPieces.column(field))"
-        return """
-            DELETE FROM search_pieces WHERE workspace_id = \(row).workspace_id AND field = \(field.rawValue) AND owner_id = \(row).id
-            AND piece IN (SELECT substr(\(column), p.n, \(SearchPieces.length)) FROM search_piece_positions p WHERE p.n <= length(\(column)) - 2)
-            """
+    /// A contentless index forgets a row when given the text it was given.
+    private static func removeContact(_ row: String) -> String {
+        """
+        INSERT INTO contact_pieces (contact_pieces, rowid, name, phone)
+        VALUES ('delete', \(row).id, \(pieces("\(row).search_name")), \(pieces("\(row).phone_digits")))
+        """
+    }
+
+    private static func addIdentity(_ row: String) -> String {
+        "INSERT INTO identity_pieces (rowid, phone) VALUES (\(row).id, \(pieces("\(row).phone_digits")))"
+    }
+
+    private static func removeIdentity(_ row: String) -> String {
+        "INSERT INTO identity_pieces (identity_pieces, rowid, phone) VALUES ('delete', \(row).id, \(pieces("\(row).phone_digits")))"
     }
 }

@@ -1,16 +1,19 @@
+import Foundation
 import SQLKit
 
-/// Substring search on SQLite through an ordered index of every position of a value
+/// Substring search on SQLite through a full-text index of every position of a value
 /// (SPEC §2: partial, case- and accent-insensitive search on names and phone digits).
 ///
-/// Each searchable value is stored as its "pieces": the text from each character on, cut to
-/// ``length`` characters. A value contains a query of 3 to ``length`` characters exactly when
-/// one of its pieces starts with the query, which a range of the `search_pieces` primary key
-/// answers: the search reads the matching contacts and nothing else, however common the
-/// query's letters are. (FTS5's trigram index read the whole posting list of each of the
-/// query's trigrams, so a name search cost what its commonest trigram cost.) Longer queries
-/// range on their first ``length`` characters and check the whole text. PostgreSQL keeps its
-/// trigram indexes: there the same table costs more than the search gains (see README).
+/// Each searchable value is indexed as its "pieces": the text from each character on, cut to
+/// ``length`` characters, each written in hexadecimal so that the full-text tokenizer keeps it
+/// whole whatever its characters. A value contains a query of 3 to ``length`` characters
+/// exactly when one of its pieces starts with the query, which a prefix query answers: it reads
+/// the entries of the matching contacts and no others, however common the query's letters are.
+/// (The trigram index used before read every contact holding each of the query's trigrams.)
+/// Longer queries look up their first ``length`` characters and check the whole text. The
+/// index is contentless and written as FTS5 writes, a small segment per transaction merged
+/// later, so a new contact costs about as many pages as with the trigram index.
+/// PostgreSQL keeps its trigram indexes (see README).
 enum SearchPieces {
     /// Characters per piece: long enough that a query cut to it is still selective.
     static let length = 12
@@ -18,66 +21,59 @@ enum SearchPieces {
     /// name might) is found by a scan of the few such rows, through a partial index.
     static let positions = 256
 
-    /// Which value a piece comes from; its owner is a contact, or an identity for `.identityPhone`.
-    enum Field: Int64 {
-        case name = 1
-        case phone = 2
-        case identityPhone = 3
-    }
+    /// Which value a piece comes from.
+    enum Field {
+        /// A contact's folded "first last" (`contacts.search_name`).
+        case name
+        /// A contact's phone digits.
+        case phone
+        /// A phone-number identity's digits (WhatsApp, SMS); its row is the identity's.
+        case identityPhone
 
-    /// The key range of the pieces that start with `text`, and whether rows in it must still
-    /// be checked against the whole text (queries longer than a piece). Lengths are counted in
-    /// Unicode scalars, as SQLite's `substr` and `length` count characters.
-    struct Range: Equatable {
-        let lower: String
-        /// The smallest text above every text that starts with `lower`; nil when none exists.
-        let upper: String?
-        let needsCheck: Bool
-    }
-
-    static func range(for text: String) -> Range {
-        let scalars = Array(text.unicodeScalars)
-        let lower = String(String.UnicodeScalarView(scalars.prefix(length)))
-        return Range(lower: lower, upper: successor(of: lower), needsCheck: scalars.count > length)
-    }
-
-    /// `text` with its last character raised by one code point (carrying past U+10FFFF), so that
-    /// `piece >= text AND piece < successor` holds exactly for the pieces starting with `text`
-    /// under SQLite's binary collation (UTF-8 byte order is code point order).
-    static func successor(of text: String) -> String? {
-        var scalars = Array(text.unicodeScalars)
-        while let last = scalars.popLast() {
-            var value = last.value + 1
-            if value == 0xD800 { value = 0xE000 }
-            if let next = Unicode.Scalar(value) {
-                scalars.append(next)
-                return String(String.UnicodeScalarView(scalars))
+        /// The full-text table and its column (none for the identities' one-column index,
+        /// which keeps no column lists).
+        var index: (table: String, column: String?) {
+            switch self {
+            case .name: ("contact_pieces", "name")
+            case .phone: ("contact_pieces", "phone")
+            case .identityPhone: ("identity_pieces", nil)
             }
         }
-        return nil
+
+        /// The row's column holding the whole value.
+        var source: String { self == .name ? "search_name" : "phone_digits" }
     }
 
-    /// The contacts whose `field` contains `text` (3 characters or more).
+    /// The full-text query for the pieces of `field` that start with `text` (cut to a piece),
+    /// and whether matches must still be checked against the whole text. Lengths are counted
+    /// in Unicode scalars, as SQLite's `substr` and `length` count characters.
+    static func match(_ field: Field, text: String) -> (query: String, needsCheck: Bool) {
+        let scalars = Array(text.unicodeScalars)
+        let prefix = String(String.UnicodeScalarView(scalars.prefix(length)))
+        let hex = prefix.utf8.map { String(format: "%02X", $0) }.joined()
+        let column = field.index.column.map { "\($0) : " } ?? ""
+        return ("\(column)\"\(hex)\" *", scalars.count > length)
+    }
+
+    /// The contacts whose `field` contains `text` (3 characters or more). Contact rows are
+    /// not filtered by workspace here: every caller joins them to the workspace's rows.
     static func matching(_ field: Field, text: String, workspaceId: Int64) -> SQLQueryString {
-        let range = range(for: text)
-        let column = Self.column(field)
+        let (query, needsCheck) = match(field, text: text)
+        let table = field.index.table
         var sql: SQLQueryString
         switch field {
         case .name, .phone:
-            // The pieces name the contact; its row is read only to check a long query.
-            sql = "SELECT p.owner_id AS id FROM search_pieces p"
-            if range.needsCheck { sql = "\(sql) JOIN contacts c ON c.id = p.owner_id" }
+            sql = needsCheck
+                ? "SELECT c.id FROM \(unsafeRaw: table) s JOIN contacts c ON c.id = s.rowid WHERE \(unsafeRaw: table) MATCH \(bind: query)"
+                : "SELECT rowid AS id FROM \(unsafeRaw: table) WHERE \(unsafeRaw: table) MATCH \(bind: query)"
         case .identityPhone:
-            sql = "SELECT c.contact_id AS id FROM search_pieces p JOIN contact_identities c ON c.id = p.owner_id"
+            sql = """
+                SELECT c.contact_id AS id FROM \(unsafeRaw: table) s JOIN contact_identities c ON c.id = s.rowid
+                WHERE \(unsafeRaw: table) MATCH \(bind: query) AND c.workspace_id = \(bind: workspaceId)
+                """
         }
-        sql = "\(sql) WHERE p.workspace_id = \(bind: workspaceId) AND p.field = \(bind: field.rawValue) AND p.piece >= \(bind: range.lower)"
-        if let upper = range.upper {
-            sql = "\(sql) AND p.piece < \(bind: upper)"
-        } else {
-            sql = "\(sql) AND substr(p.piece, 1, \(unsafeRaw: String(range.lower.unicodeScalars.count))) = \(bind: range.lower)"
-        }
-        if range.needsCheck {
-            sql = "\(sql) AND c.\(unsafeRaw: column) LIKE \(bind: like(text)) ESCAPE '\\'"
+        if needsCheck {
+            sql = "\(sql) AND c.\(unsafeRaw: field.source) LIKE \(bind: like(text)) ESCAPE '\\'"
         }
         return sql
     }
@@ -85,21 +81,17 @@ enum SearchPieces {
     /// The contacts whose `field` is longer than the indexed positions and contains `text`:
     /// a partial index holds only such rows, so this costs nothing while there are none.
     static func matchingLong(_ field: Field, text: String, workspaceId: Int64) -> SQLQueryString {
-        let (table, id): (String, String) = field == .identityPhone ? ("contact_identities", "contact_id") : ("contacts", "id")
+        let (table, id) = field == .identityPhone ? ("contact_identities", "contact_id") : ("contacts", "id")
         return """
             SELECT \(unsafeRaw: id) AS id FROM \(unsafeRaw: table) WHERE workspace_id = \(bind: workspaceId)
-            AND \(unsafeRaw: longCondition(field)) AND \(unsafeRaw: column(field)) LIKE \(bind: like(text)) ESCAPE '\\'
+            AND \(unsafeRaw: longCondition(field)) AND \(unsafeRaw: field.source) LIKE \(bind: like(text)) ESCAPE '\\'
             """
     }
 
     /// The partial indexes' condition, written the same in the index and the query so that
     /// SQLite uses the index.
     static func longCondition(_ field: Field) -> String {
-        "length(\(column(field))) > \(positions)"
-    }
-
-    static func column(_ field: Field) -> String {
-        field == .name ? "search_name" : "phone_digits"
+        "length(\(field.source)) > \(positions)"
     }
 
     private static func like(_ text: String) -> String {

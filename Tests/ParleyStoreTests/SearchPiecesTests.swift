@@ -136,15 +136,13 @@ struct SearchPiecesTests {
         await database.shutdown()
     }
 
-    @Test func rangesCoverExactlyTheTextsStartingWithTheQuery() {
-        #expect(SearchPieces.successor(of: "ab") == "ac")
-        #expect(SearchPieces.successor(of: "a\u{10FFFF}") == "b")
-        #expect(SearchPieces.successor(of: "\u{D7FF}") == "\u{E000}")
-        #expect(SearchPieces.successor(of: "\u{10FFFF}") == nil)
+    @Test func queriesAreCutToAPieceInHexadecimal() {
         // Counted in Unicode scalars, as SQLite counts characters: "é" as e + U+0301 is two.
-        let decomposed = SearchPieces.range(for: "e\u{301}" + String(repeating: "a", count: 10))
-        #expect(decomposed.lower.unicodeScalars.count == 12 && !decomposed.needsCheck)
-        let long = SearchPieces.range(for: "maximiliano fernandez")
-        #expect(long.lower == "maximiliano " && long.upper == "maximiliano!" && long.needsCheck)
+        let decomposed = SearchPieces.match(.name, text: "e\u{301}" + String(repeating: "a", count: 10))
+        #expect(decomposed.query == "name : \"65CC81" + String(repeating: "61", count: 10) + "\" *" && !decomposed.needsCheck)
+        let long = SearchPieces.match(.identityPhone, text: "5215512345678")
+        #expect(long.query == "\"353231353531323334353637\" *" && long.needsCheck)
+        // Query syntax in the text stays inside the hexadecimal.
+        #expect(SearchPieces.match(.name, text: "a\" OR *").query == "name : \"6122204F52202A\" *")
     }
 }
