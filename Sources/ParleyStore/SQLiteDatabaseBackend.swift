@@ -33,12 +33,10 @@ public final class SQLiteDatabaseBackend: Database {
 
     // WAL lets readers proceed while the writer writes; NORMAL sync is durable at checkpoints
     // and safe against corruption in WAL mode.
-    // Page caches: SQLite's default of 2 MB sent most index pages of a large inbox search to the
-    // kernel (a pread each); 8 MB per reader halved that search at 300k contacts. The writer's
-    // inserts land on random pages of the search index, hence its larger cache. Pages are
-    // allocated as they are used, so a small database costs no more than before.
-    private static let writerPragmas = ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", "PRAGMA cache_size = -16384"]
-        + connectionPragmas
+    // Readers' page caches: SQLite's default of 2 MB sent most index pages of a large inbox
+    // search to the kernel (a pread each); 8 MB per reader halved that search at 300k contacts.
+    // Pages are allocated as they are used, so a small database costs no more than before.
+    private static let writerPragmas = ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL"] + connectionPragmas
     private static let readerPragmas = ["PRAGMA cache_size = -8192"] + connectionPragmas
     private static let connectionPragmas = ["PRAGMA foreign_keys = ON", "PRAGMA busy_timeout = 5000", "PRAGMA temp_store = MEMORY"]
 
