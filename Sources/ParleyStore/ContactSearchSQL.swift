@@ -6,7 +6,6 @@ import SQLKit
 enum ContactSearchSQL {
     static func matchingIds(_ query: ContactSearchQuery, workspaceId: Int64, kind: DatabaseKind) -> SQLQueryString {
         var parts: [SQLQueryString] = []
-        let nameLike = "%" + escapeLike(query.name) + "%"
         switch kind {
         case .sqlite:
             // The pieces answer substrings of three characters or more; shorter ones scan.
@@ -14,7 +13,7 @@ enum ContactSearchSQL {
                 parts.append(SearchPieces.matching(.name, text: query.name, workspaceId: workspaceId))
                 parts.append(SearchPieces.matchingLong(.name, text: query.name, workspaceId: workspaceId))
             } else {
-                parts.append("SELECT id FROM contacts WHERE workspace_id = \(bind: workspaceId) AND search_name LIKE \(bind: nameLike) ESCAPE '\\'")
+                parts.append("SELECT id FROM contacts WHERE workspace_id = \(bind: workspaceId) AND search_name LIKE \(bind: containing(query.name)) ESCAPE '\\'")
             }
             if let digits = query.phoneDigits {
                 // Phone-number identities (WhatsApp, SMS) find their contact too, whatever its own phone field says.
@@ -24,7 +23,7 @@ enum ContactSearchSQL {
                 }
             }
         case .postgres:
-            parts.append("SELECT id FROM contacts WHERE workspace_id = \(bind: workspaceId) AND search_name LIKE \(bind: nameLike) ESCAPE '\\'")
+            parts.append("SELECT id FROM contacts WHERE workspace_id = \(bind: workspaceId) AND search_name LIKE \(bind: containing(query.name)) ESCAPE '\\'")
             if let digits = query.phoneDigits {
                 parts.append("SELECT id FROM contacts WHERE workspace_id = \(bind: workspaceId) AND phone_digits LIKE \(bind: "%" + digits + "%")")
                 parts.append("SELECT contact_id AS id FROM contact_identities WHERE workspace_id = \(bind: workspaceId) AND phone_digits LIKE \(bind: "%" + digits + "%")")
@@ -37,6 +36,11 @@ enum ContactSearchSQL {
             if index > 0 { sql = "\(sql) UNION \(part)" } else { sql = part }
         }
         return sql
+    }
+
+    /// A LIKE pattern matching values that contain `text` literally.
+    static func containing(_ text: String) -> String {
+        "%" + escapeLike(text) + "%"
     }
 
     /// Escapes LIKE's wildcards so that user text matches literally.

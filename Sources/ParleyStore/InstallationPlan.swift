@@ -60,14 +60,8 @@ enum InstallationPlanner {
     /// Tables each engine keeps for itself: the migration log (each side has its own) and
     /// SQLite's bookkeeping.
     static let notCopied: Set<String> = ["schema_migrations", "sqlite_sequence", "sqlite_stat1", "sqlite_stat4"]
-    /// SQLite's full-text indexes of contact search pieces (SearchPieces, with their shadow
-    /// tables) and the positions they are cut at: derived from the contacts and kept by
-    /// triggers; PostgreSQL searches with its own indexes.
-    static let derivedOnSQLite = ["contact_pieces", "identity_pieces", "search_piece_positions"]
-
-    static func isDerivedOnSQLite(_ table: String) -> Bool {
-        derivedOnSQLite.contains { table == $0 || table.hasPrefix($0 + "_") }
-    }
+    /// SQLite-only tables the full-text indexes are built from (SearchPieces' cut positions).
+    static let derivedOnSQLite: Set<String> = ["search_piece_positions"]
 
     static func plan(source: any SQLDatabase, target: any SQLDatabase) async throws -> [TablePlan] {
         let sourceTables = try await copiedSourceTables(source)
@@ -95,8 +89,9 @@ enum InstallationPlanner {
     }
 
     /// The source's tables holding data. SQLite's full-text indexes over another table
-    /// (`content='…'`) and their shadow tables are derived data: PostgreSQL indexes the same
-    /// columns itself. Any other virtual table, or one without rowids, cannot be copied.
+    /// (`content='…'`) or over none (`content=''`, filled by triggers) and their shadow tables
+    /// are derived data: PostgreSQL indexes the same columns itself. Any other virtual table,
+    /// or one without rowids, cannot be copied.
     static func copiedSourceTables(_ source: any SQLDatabase) async throws -> [String] {
         let rows = try await source.raw("SELECT name, sql FROM sqlite_master WHERE type = 'table'").all()
         var tables: [String] = []
@@ -104,9 +99,9 @@ enum InstallationPlanner {
         for row in rows {
             let name = try row.decode(column: "name", as: String.self)
             let sql = try row.decode(column: "sql", as: String?.self) ?? ""
-            guard !notCopied.contains(name), !isDerivedOnSQLite(name) else { continue }
+            guard !notCopied.contains(name), !derivedOnSQLite.contains(name) else { continue }
             if sql.uppercased().hasPrefix("CREATE VIRTUAL TABLE") {
-                guard sql.lowercased().contains("using fts5"), sql.range(of: #"content\s*=\s*'[a-z_]+'"#, options: .regularExpression) != nil else {
+                guard sql.lowercased().contains("using fts5"), sql.range(of: #"content\s*=\s*'[a-z_]*'"#, options: .regularExpression) != nil else {
                     throw InstallationCopyError.unknownTable(name, why: "a virtual table that holds its own data")
                 }
                 derived.append(name)

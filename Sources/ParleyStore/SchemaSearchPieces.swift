@@ -25,41 +25,11 @@ extension Schema {
             """,
             "INSERT INTO contact_pieces (rowid, name, phone) SELECT id, \(pieces("search_name")), \(pieces("phone_digits")) FROM contacts",
             "INSERT INTO identity_pieces (rowid, phone) SELECT id, \(pieces("phone_digits")) FROM contact_identities",
-            """
-            CREATE TRIGGER contacts_pieces_insert AFTER INSERT ON contacts BEGIN
-                \(addContact("new"));
-            END
-            """,
-            """
-            CREATE TRIGGER contacts_pieces_delete AFTER DELETE ON contacts BEGIN
-                \(removeContact("old"));
-            END
-            """,
-            """
-            CREATE TRIGGER contacts_pieces_update AFTER UPDATE OF search_name, phone_digits ON contacts
-            WHEN old.search_name IS NOT new.search_name OR old.phone_digits IS NOT new.phone_digits BEGIN
-                \(removeContact("old"));
-                \(addContact("new"));
-            END
-            """,
-            """
-            CREATE TRIGGER identities_pieces_insert AFTER INSERT ON contact_identities BEGIN
-                \(addIdentity("new"));
-            END
-            """,
-            """
-            CREATE TRIGGER identities_pieces_delete AFTER DELETE ON contact_identities BEGIN
-                \(removeIdentity("old"));
-            END
-            """,
-            """
-            CREATE TRIGGER identities_pieces_update AFTER UPDATE OF phone_digits ON contact_identities
-            WHEN old.phone_digits IS NOT new.phone_digits BEGIN
-                \(removeIdentity("old"));
-                \(addIdentity("new"));
-            END
-            """,
         ]
+        statements += triggers("contacts_pieces", on: "contacts", columns: ["search_name", "phone_digits"],
+                               add: addContact, remove: removeContact)
+        statements += triggers("identities_pieces", on: "contact_identities", columns: ["phone_digits"],
+                               add: addIdentity, remove: removeIdentity)
         let long: [(SearchPieces.Field, table: String)] = [(.name, "contacts"), (.phone, "contacts"), (.identityPhone, "contact_identities")]
         for (field, table) in long {
             statements.append("CREATE INDEX \(table)_long_\(field.source) ON \(table) (workspace_id) WHERE \(SearchPieces.longCondition(field))")
@@ -71,6 +41,24 @@ extension Schema {
         }
         statements += ["DROP TABLE contact_search", "DROP TABLE identity_phone_search"]
         return statements
+    }
+
+    /// The triggers that keep a table's pieces in step: added with a row, removed with it, and
+    /// replaced when one of `columns` changes (an update that writes the same values leaves them).
+    private static func triggers(_ prefix: String, on table: String, columns: [String],
+                                 add: (String) -> String, remove: (String) -> String) -> [String] {
+        let changed = columns.map { "old.\($0) IS NOT new.\($0)" }.joined(separator: " OR ")
+        return [
+            "CREATE TRIGGER \(prefix)_insert AFTER INSERT ON \(table) BEGIN \(add("new")); END",
+            "CREATE TRIGGER \(prefix)_delete AFTER DELETE ON \(table) BEGIN \(remove("old")); END",
+            """
+            CREATE TRIGGER \(prefix)_update AFTER UPDATE OF \(columns.joined(separator: ", ")) ON \(table)
+            WHEN \(changed) BEGIN
+                \(remove("old"));
+                \(add("new"));
+            END
+            """,
+        ]
     }
 
     /// A value's pieces as the full-text column's text: each in hexadecimal, space-separated.

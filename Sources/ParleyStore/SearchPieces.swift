@@ -73,7 +73,7 @@ enum SearchPieces {
                 """
         }
         if needsCheck {
-            sql = "\(sql) AND c.\(unsafeRaw: field.source) LIKE \(bind: like(text)) ESCAPE '\\'"
+            sql = "\(sql) AND c.\(unsafeRaw: field.source) LIKE \(bind: ContactSearchSQL.containing(text)) ESCAPE '\\'"
         }
         return sql
     }
@@ -84,7 +84,7 @@ enum SearchPieces {
         let (table, id) = field == .identityPhone ? ("contact_identities", "contact_id") : ("contacts", "id")
         return """
             SELECT \(unsafeRaw: id) AS id FROM \(unsafeRaw: table) WHERE workspace_id = \(bind: workspaceId)
-            AND \(unsafeRaw: longCondition(field)) AND \(unsafeRaw: field.source) LIKE \(bind: like(text)) ESCAPE '\\'
+            AND \(unsafeRaw: longCondition(field)) AND \(unsafeRaw: field.source) LIKE \(bind: ContactSearchSQL.containing(text)) ESCAPE '\\'
             """
     }
 
@@ -92,9 +92,5 @@ enum SearchPieces {
     /// SQLite uses the index.
     static func longCondition(_ field: Field) -> String {
         "length(\(field.source)) > \(positions)"
-    }
-
-    private static func like(_ text: String) -> String {
-        "%" + ContactSearchSQL.escapeLike(text) + "%"
     }
 }

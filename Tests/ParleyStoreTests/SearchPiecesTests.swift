@@ -23,8 +23,7 @@ struct SearchPiecesTests {
     @Test(arguments: TestBackend.all)
     func queriesLongerThanAPieceMatchWhole(backend: TestBackend) async throws {
         try await backend.withDatabase { database in
-            let channel = try await Fixtures.channel(in: database)
-            let ws = channel.workspaceId
+            let ws = try await Fixtures.channel(in: database).workspaceId
             let max = try await Self.contact(database, ws, "Maximiliano", "Fernández-Oyarzábal")
             #expect(try await Self.names(database, ws, "maximiliano fernandez-oy") == [max])
             #expect(try await Self.names(database, ws, "iliano fernández-oyarzábal") == [max])
@@ -37,8 +36,7 @@ struct SearchPiecesTests {
     @Test(arguments: TestBackend.all)
     func valuesLongerThanTheIndexedPositionsAreFoundToTheirEnd(backend: TestBackend) async throws {
         try await backend.withDatabase { database in
-            let channel = try await Fixtures.channel(in: database)
-            let ws = channel.workspaceId
+            let ws = try await Fixtures.channel(in: database).workspaceId
             let long = try await Self.contact(database, ws, "Long")
             let other = try await Self.contact(database, ws, "Other")
             // No form accepts such a name; a provider's profile might carry one.
@@ -58,8 +56,7 @@ struct SearchPiecesTests {
     @Test(arguments: TestBackend.all)
     func charactersBeyondASCII(backend: TestBackend) async throws {
         try await backend.withDatabase { database in
-            let channel = try await Fixtures.channel(in: database)
-            let ws = channel.workspaceId
+            let ws = try await Fixtures.channel(in: database).workspaceId
             let flower = try await Self.contact(database, ws, "Ana 🌸", "Flörès Łukaszewicz")
             let hanzi = try await Self.contact(database, ws, "王小明", "Søndergård")
             #expect(try await Self.names(database, ws, "🌸 flo") == [flower])
