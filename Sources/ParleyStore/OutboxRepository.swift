@@ -54,11 +54,8 @@ public struct OutboxRepository: Sendable {
             // (leased here or by another instance): a recipient's messages go out one after
             // another, and a lease only ever covers a message being sent, so a crash leaves the
             // ones waiting behind it to be sent rather than concluded `delivery_uncertain`.
-            let candidates = try await db.raw("""
-                SELECT o.id, m.identity_id FROM outbox o JOIN messages m ON m.id = o.message_id
-                WHERE o.next_attempt_at <= \(bind: nowMs) AND (o.locked_until IS NULL OR o.locked_until <= \(bind: nowMs))
-                ORDER BY o.next_attempt_at, o.id LIMIT \(bind: limit * 4) \(unsafeRaw: skipLocked.isEmpty ? "" : "FOR UPDATE OF o SKIP LOCKED")
-                """).all().map { (id: try $0.decode(column: "id", as: Int64.self), identity: try $0.decode(column: "identity_id", as: Int64.self)) }
+            let candidates = try await db.raw(Self.candidates(nowMs: nowMs, limit: limit * 4, lock: skipLocked.isEmpty ? "" : "FOR UPDATE OF o SKIP LOCKED"))
+                .all().map { (id: try $0.decode(column: "id", as: Int64.self), identity: try $0.decode(column: "identity_id", as: Int64.self)) }
             guard !candidates.isEmpty else { return [] }
             var busy = Set(try await db.raw("""
                 SELECT DISTINCT m.identity_id FROM outbox o JOIN messages m ON m.id = o.message_id
@@ -95,6 +92,21 @@ public struct OutboxRepository: Sendable {
                 """).run()
             return jobs
         }
+    }
+
+    /// The first due, unleased sends in the order they are due, with their recipients.
+    ///
+    /// The outbox is read first, through its due index, and each message found by its key:
+    /// `CROSS JOIN` keeps that order on SQLite, whose planner may otherwise start from the
+    /// messages (when statistics were gathered while the outbox was empty, it takes the outbox
+    /// for a large table) and read every message ever stored on each claim, on the writer
+    /// (4 ms at 20k messages). PostgreSQL plans a `CROSS JOIN` like any inner join.
+    static func candidates(nowMs: Int64, limit: Int, lock: String) -> SQLQueryString {
+        """
+        SELECT o.id, m.identity_id FROM outbox o CROSS JOIN messages m
+        WHERE m.id = o.message_id AND o.next_attempt_at <= \(bind: nowMs) AND (o.locked_until IS NULL OR o.locked_until <= \(bind: nowMs))
+        ORDER BY o.next_attempt_at, o.id LIMIT \(bind: limit) \(unsafeRaw: lock)
+        """
     }
 
     /// Records an attempt's outcome. Retries back off exponentially (2 s, 4 s, 8 s… at most 10
