@@ -7,7 +7,8 @@ import SQLiteNIO
 import Synchronization
 
 /// The embedded backend: one SQLite file in WAL mode, one writer connection whose transactions
-/// are serialised, and a few reader connections that never wait for the writer.
+/// are serialised, and a few reader connections that never wait for the writer. Transactions
+/// that queue up for the writer share one commit (``CommitGroup``).
 ///
 /// Each connection lives on a thread of its own (``SQLiteWorker``) and a transaction or a read
 /// runs on that thread: its statements are direct calls into SQLite on prepared statements
@@ -21,15 +22,18 @@ public final class SQLiteDatabaseBackend: Database {
     private let writer: SQLiteWorker
     private let readers: [SQLiteWorker]
     let checkpointer: SQLiteCheckpointer
-    private let writeLock = AsyncLock()
+    private let turns = WriterTurns()
+    private let group = CommitGroup()
+    private let commitsMade = Atomic(0)
     private let nextReader = Counter()
     private let logger: Logger
-    /// What ends a failed transaction; tests make it fail to exercise the recovery.
-    let rollbackBox = Mutex("ROLLBACK")
-    var rollbackStatement: String {
-        get { rollbackBox.withLock { $0 } }
-        set { rollbackBox.withLock { $0 = newValue } }
+    /// Tests make every rollback fail, to exercise the recovery.
+    private let failRollbacksBox = Atomic(false)
+    var failRollbacks: Bool {
+        get { failRollbacksBox.load(ordering: .relaxed) }
+        set { failRollbacksBox.store(newValue, ordering: .relaxed) }
     }
+    private static let failingRollback = "ROLLBACK TO no_such_savepoint"
 
     // WAL lets readers proceed while the writer writes; NORMAL sync is durable at checkpoints
     // and safe against corruption in WAL mode.
@@ -77,9 +81,9 @@ public final class SQLiteDatabaseBackend: Database {
     }
 
     /// Runs `operation` on `worker`'s thread: every statement it makes there is a direct call.
-    private func on<T: Sendable>(_ worker: SQLiteWorker, _ operation: () async throws -> T) async throws -> T {
+    private func on<T: Sendable, Failure: Error>(_ worker: SQLiteWorker, _ operation: () async throws(Failure) -> T) async throws(Failure) -> T {
         if #available(macOS 15.0, iOS 18.0, *) {
-            return try await withTaskExecutorPreference(worker) { try await operation() }
+            return try await withTaskExecutorPreference(worker) { () async throws(Failure) -> T in try await operation() }
         }
         return try await operation()
     }
@@ -91,40 +95,101 @@ public final class SQLiteDatabaseBackend: Database {
     }
 
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        await writeLock.lock()
-        do {
-            let result = try await on(writer) { try await runTransaction(body) }
-            await writeLock.unlock()
-            commits.signal()
-            return result
-        } catch {
-            await writeLock.unlock()
+        await turns.acquire()
+        switch await on(writer, { await runTurn(body) }) {
+        case .leftOpen(.failure(let error)):
+            turns.release()
             throw error
+        case .leftOpen(.success(let value)):
+            // Done, but not yet committed: the transaction behind commits for both.
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                group.waitForCommit(continuation)
+                turns.release()
+            }
+            return value
+        case .closed(let outcome, let commit, let waiting):
+            turns.release()
+            switch commit {
+            case .success(let committed):
+                for member in waiting { member.resume() }
+                if committed { commits.signal() }
+            case .failure(let error):
+                for member in waiting { member.resume(throwing: error) }
+            }
+            let value = try outcome.get()
+            _ = try commit.get()
+            return value
         }
     }
 
-    /// One transaction on the writer, with `writeLock` held.
-    private func runTransaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    /// One transaction's turn on the writer: its body, in the open group's transaction (or in a
+    /// new one), then the group's commit unless a transaction is queued behind to take it over.
+    private func runTurn<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async -> WriterTurnEnd<T> {
         let db = TextSafeDatabase(base: SQLiteWorkerDatabase(worker: writer, logger: logger))
-        try await db.raw("BEGIN IMMEDIATE").run()
+        let first = !group.isOpen
         do {
-            let result = try await body(db)
-            try await db.raw("COMMIT").run()
-            return result
-        } catch {
-            do {
-                try await db.raw(SQLQueryString(rollbackStatement)).run()
-            } catch {
-                // The writer may still be inside the failed transaction: every later write
-                // would be refused, or join it. A fresh connection starts clean.
-                await reopenWriter()
+            if first {
+                try await db.raw("BEGIN IMMEDIATE").run()
+                group.begin()
+            } else {
+                try await db.raw("SAVEPOINT parley_member").run()
             }
-            throw error
+        } catch {
+            if !first { await loseGroup(error) }
+            return .closed(.failure(error), commit: .success(false), waiting: [])
         }
+        let outcome: Result<T, any Error>
+        do {
+            let value = try await body(db)
+            if !first { try await db.raw("RELEASE parley_member").run() }
+            group.add()
+            outcome = .success(value)
+        } catch {
+            if first {
+                // Alone in the transaction: all of it goes.
+                await rollBack(db, "ROLLBACK")
+                return .closed(.failure(error), commit: .success(false), waiting: group.close())
+            }
+            do {
+                try await db.raw(SQLQueryString(failRollbacks ? Self.failingRollback : "ROLLBACK TO parley_member")).run()
+                try await db.raw("RELEASE parley_member").run()
+            } catch let rollbackError {
+                await loseGroup(rollbackError)
+                return .closed(.failure(error), commit: .success(false), waiting: [])
+            }
+            outcome = .failure(error)
+        }
+        if group.hasRoom && turns.queued > 0 { return .leftOpen(outcome) }
+        do {
+            try await db.raw("COMMIT").run()
+            commitsMade.add(1, ordering: .relaxed)
+            return .closed(outcome, commit: .success(true), waiting: group.close())
+        } catch {
+            await rollBack(db, "ROLLBACK")
+            return .closed(outcome, commit: .failure(error), waiting: group.close())
+        }
+    }
+
+    /// Ends the writer's transaction; a rollback that fails leaves it on a fresh connection.
+    private func rollBack(_ db: any SQLDatabase, _ statement: String) async {
+        do {
+            try await db.raw(SQLQueryString(failRollbacks ? Self.failingRollback : statement)).run()
+        } catch {
+            // The writer may still be inside the failed transaction: every later write
+            // would be refused, or join it. A fresh connection starts clean.
+            await reopenWriter()
+        }
+    }
+
+    /// The group's transaction cannot go on (one of its transactions could not be undone
+    /// alone): it is rolled back on a fresh connection, and those waiting for it fail.
+    private func loseGroup(_ error: any Error) async {
+        await reopenWriter()
+        for member in group.close() { member.resume(throwing: SharedCommitLost(reason: "\(error)")) }
     }
 
     /// Closes the writer's connection, which rolls back whatever it still had open, and opens
-    /// a fresh one. Called with `writeLock` held.
+    /// a fresh one. Called by the holder of the writer's turn.
     private func reopenWriter() async {
         do {
             try await writer.reopen(pragmas: Self.writerPragmas)
@@ -133,6 +198,17 @@ public final class SQLiteDatabaseBackend: Database {
         } catch {
             logger.error("SQLite writer could not be reopened", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// Transactions waiting for the writer, and commits made so far (for tests).
+    var queuedTransactions: Int { turns.queued }
+    var commitCount: Int { commitsMade.load(ordering: .relaxed) }
+
+    /// How long the first transaction of a shared commit may wait for it; only while no
+    /// transaction runs (tests widen it, so that slow machines share commits too).
+    var commitWindow: Duration {
+        get { group.window }
+        set { group.window = newValue }
     }
 
     /// How often the writer recompiled its kept statement for `sql` (for tests).

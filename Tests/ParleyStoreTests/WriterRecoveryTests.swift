@@ -17,14 +17,14 @@ struct WriterRecoveryTests {
         defer { Task { await database.shutdown() } }
         try await database.transaction { db in try await db.raw("CREATE TABLE t (v INTEGER)").run() }
         // The rollback statement is made to fail, as an I/O error or a busy statement would.
-        database.rollbackStatement = "ROLLBACK TO no_such_savepoint"
+        database.failRollbacks = true
         await #expect(throws: Boom.self) {
             try await database.transaction { db in
                 try await db.raw("INSERT INTO t (v) VALUES (1)").run()
                 throw Boom()
             }
         }
-        database.rollbackStatement = "ROLLBACK"
+        database.failRollbacks = false
         try await database.transaction { db in try await db.raw("INSERT INTO t (v) VALUES (2)").run() }
         let values = try await database.read { db in
             try await db.raw("SELECT v FROM t ORDER BY v").all().map { try $0.decode(column: "v", as: Int.self) }
