@@ -102,7 +102,7 @@ public final class PostgresDatabaseBackend: Database {
         await running.wait()
         do {
             let result = try await client.withTransaction(logger: logger) { connection in
-                try await body(TextSafeDatabase(base: PostgresSession(connection: connection)))
+                try await body(TextSafeDatabase(base: PostgresSession(connection: connection, prepares: true)))
             }
             commits.signal()
             return result

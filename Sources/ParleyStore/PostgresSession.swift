@@ -15,10 +15,13 @@ struct PostgresSession: SQLDatabase {
     let connection: PostgresConnection
     /// PostgresKit's view of the same connection, for what this does not handle itself.
     let fallback: any SQLDatabase
+    /// Runs qualifying statements prepared (``PostgresStatementRegistry``): in write transactions.
+    let prepares: Bool
 
-    init(connection: PostgresConnection) {
+    init(connection: PostgresConnection, prepares: Bool = false) {
         self.connection = connection
         self.fallback = connection.sql(queryLogLevel: nil)
+        self.prepares = prepares
     }
 
     var logger: Logger { connection.logger }
@@ -33,8 +36,17 @@ struct PostgresSession: SQLDatabase {
 
     func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) async throws {
         let (sql, binds) = serialize(query)
-        guard let bindings = Self.bindings(binds) else {
+        guard let (bindings, types) = Self.bindings(binds) else {
             try await fallback.execute(sql: query, onRow)
+            return
+        }
+        let registry = PostgresStatementRegistry.shared
+        if prepares, let name = registry.preparedName(sql: sql, types: types) {
+            try await NamedPostgresStatement.$text.withValue(.init(name: name, sql: sql)) {
+                for try await row in try await connection.execute(NamedPostgresStatement(bindings: bindings), logger: connection.logger) {
+                    onRow(PostgresSessionRow(row: row))
+                }
+            }
             return
         }
         // The same call PostgresKit makes: rows are handed over as they arrive, and the
@@ -42,22 +54,28 @@ struct PostgresSession: SQLDatabase {
         _ = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: connection.logger) { row in
             onRow(PostgresSessionRow(row: row))
         }.get()
+        if prepares { registry.ranFresh(sql: sql, types: types) }
     }
 
-    /// The binds as PostgresKit would encode them, when each is NULL or has an encoding of the
-    /// driver's own; nil when one needs PostgresKit's generic encoding.
-    static func bindings(_ binds: [any Encodable & Sendable]) -> PostgresBindings? {
+    /// The binds as PostgresKit would encode them, with their types (0 for NULL, whose type the
+    /// server infers), when each is NULL or has an encoding of the driver's own; nil when one
+    /// needs PostgresKit's generic encoding.
+    static func bindings(_ binds: [any Encodable & Sendable]) -> (PostgresBindings, [UInt32])? {
         var bindings = PostgresBindings(capacity: binds.count)
+        var types: [UInt32] = []
+        types.reserveCapacity(binds.count)
         for bind in binds {
             if isNil(bind) {
                 bindings.appendNull()
+                types.append(0)
             } else if let value = bind as? any PostgresThrowingDynamicTypeEncodable {
                 guard (try? bindings.append(value)) != nil else { return nil }
+                types.append(value.psqlType.rawValue)
             } else {
                 return nil
             }
         }
-        return bindings
+        return (bindings, types)
     }
 
     private static func isNil<T>(_ value: T) -> Bool {
