@@ -62,7 +62,8 @@ struct HTTPLoad {
         return (Measurement(name: name, scale: scale, count: samples.count, throughputPerSecond: Double(samples.count) / max(elapsed, 0.001) * 1000,
                             p50ms: Measurement.percentile(samples, 0.50), p95ms: Measurement.percentile(samples, 0.95),
                             p99ms: Measurement.percentile(samples, 0.99),
-                            generatorCPUShare: generatorUsed.flatMap { processUsed > 0 ? $0 / processUsed : nil }), results.1)
+                            generatorCPUShare: generatorUsed.flatMap { processUsed > 0 ? $0 / processUsed : nil },
+                            cpuMicrosPerOp: samples.isEmpty ? nil : processUsed / Double(samples.count) * 1e6), results.1)
     }
 }
 

@@ -13,6 +13,9 @@ struct Measurement: Codable, Sendable {
     var ratioToCeiling: Double? = nil
     /// The share of the process's CPU time the load generator's own thread used meanwhile.
     var generatorCPUShare: Double? = nil
+    /// This process's CPU time per request, load generator included: less moved by how fast the
+    /// machine happens to be than the throughput, so two builds compare better on it.
+    var cpuMicrosPerOp: Double? = nil
 
     /// The median of several runs of one measurement, figure by figure.
     static func median(of runs: [Measurement]) -> Measurement {
@@ -25,7 +28,8 @@ struct Measurement: Codable, Sendable {
         return Measurement(name: first.name, scale: first.scale, count: runs.map(\.count).sorted()[runs.count / 2],
                            throughputPerSecond: mid(runs.map(\.throughputPerSecond)), p50ms: mid(runs.map(\.p50ms)),
                            p95ms: mid(runs.map(\.p95ms)), p99ms: mid(runs.map(\.p99ms)),
-                           ratioToCeiling: midOptional(runs.map(\.ratioToCeiling)), generatorCPUShare: midOptional(runs.map(\.generatorCPUShare)))
+                           ratioToCeiling: midOptional(runs.map(\.ratioToCeiling)), generatorCPUShare: midOptional(runs.map(\.generatorCPUShare)),
+                           cpuMicrosPerOp: midOptional(runs.map(\.cpuMicrosPerOp)))
     }
 
     /// Runs a measurement `runs` times and keeps the median of each figure.
@@ -85,7 +89,7 @@ func cpuSeconds(thread: String? = nil) -> Double {
 
 func printTable(_ results: [Measurement]) {
     let header = "operation".padding(toLength: 46, withPad: " ", startingAt: 0) + "contacts".leftPad(10) + "ops/s".leftPad(10)
-        + "p50 ms".leftPad(9) + "p95 ms".leftPad(9) + "p99 ms".leftPad(9) + "ceiling".leftPad(9) + "gen CPU".leftPad(9)
+        + "p50 ms".leftPad(9) + "p95 ms".leftPad(9) + "p99 ms".leftPad(9) + "ceiling".leftPad(9) + "gen CPU".leftPad(9) + "CPU µs/op".leftPad(11)
     print(header)
     print(String(repeating: "-", count: header.count))
     for r in results {
@@ -93,7 +97,8 @@ func printTable(_ results: [Measurement]) {
               + String(format: "%.0f", r.throughputPerSecond).leftPad(10) + String(format: "%.2f", r.p50ms).leftPad(9)
               + String(format: "%.2f", r.p95ms).leftPad(9) + String(format: "%.2f", r.p99ms).leftPad(9)
               + (r.ratioToCeiling.map { String(format: "%.1f%%", $0 * 100) } ?? "").leftPad(9)
-              + (r.generatorCPUShare.map { String(format: "%.0f%%", $0 * 100) } ?? "").leftPad(9))
+              + (r.generatorCPUShare.map { String(format: "%.0f%%", $0 * 100) } ?? "").leftPad(9)
+              + (r.cpuMicrosPerOp.map { String(format: "%.0f", $0) } ?? "").leftPad(11))
     }
 }
 

@@ -144,7 +144,8 @@ struct ParleyBench: AsyncParsableCommand {
             results += try await realtime.run()
         }
         print(String(format: "\nEach figure is the median of %d runs; \"ceiling\" is its throughput over the hello route's best in the same run; "
-                     + "\"gen CPU\" is the share of this process's CPU the load generator's own I/O thread used.", runs))
+                     + "\"gen CPU\" is the share of this process's CPU the load generator's own I/O thread used; "
+                     + "\"CPU µs/op\" is this process's CPU time per request, load generator included.", runs))
         printTable(results)
         printGrowth(results)
         print(String(format: "\nRSS after seeding and measuring: %.1f MB", residentMemoryMB()))

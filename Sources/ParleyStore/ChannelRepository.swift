@@ -133,8 +133,7 @@ public struct ChannelRepository: Sendable {
 
     static func decodeCredentials(_ row: any SQLRow) throws -> [String: String] {
         let id = try? row.decode(column: "id", as: Int64.self)
-        let json = try CredentialEncryption.read(try row.decode(column: "credentials", as: String.self), id: id)
-        return try StoredJSON.decode([String: String].self, from: json, column: "channels.credentials", id: id)
+        return try CredentialEncryption.credentials(try row.decode(column: "credentials", as: String.self), id: id)
     }
 
     static func decode(_ row: any SQLRow) throws -> Channel {

@@ -59,13 +59,54 @@ public enum CredentialEncryption {
 
     /// The JSON text of a stored value; `box` overrides the installed key (rotation).
     static func read(_ stored: String, box override: SecretBox? = nil, id: Int64?) throws -> String {
+        try open(stored, with: override ?? box, id: id)
+    }
+
+    static func open(_ stored: String, with box: SecretBox?, id: Int64?) throws -> String {
         guard stored.hasPrefix(SecretBox.prefix) else { return stored }
-        guard let box = override ?? box else { throw CorruptStoredValue(column: "channels.credentials (encrypted; no key)", id: id) }
+        guard let box else { throw CorruptStoredValue(column: "channels.credentials (encrypted; no key)", id: id) }
         do {
             return try box.open(stored)
         } catch {
             throw CorruptStoredValue(column: "channels.credentials (does not decrypt with this key)", id: id)
         }
+    }
+
+    private static let opened = OpenedCredentials()
+
+    /// A channel's credentials from their stored text, under the installed key.
+    static func credentials(_ stored: String, id: Int64?) throws -> [String: String] {
+        try opened.credentials(stored, box: box, id: id)
+    }
+}
+
+/// Credentials already opened, by their stored text. Every webhook and every delivery reads its
+/// channel; opening the credentials each time (AES-GCM, base64, then JSON) was most of a reader
+/// thread's work during webhook ingest. The row is still read each time, so a change is seen at
+/// once: new credentials are a new stored text (a new nonce each time they are sealed). Entries
+/// are kept for one key only, and only values that opened: a text that fails fails every time.
+/// The plaintext stays in memory longer than before; the same process holds the key anyway.
+final class OpenedCredentials: Sendable {
+    /// Past this many texts (channels, or rewrites of them) all are forgotten and reopened.
+    static let limit = 256
+
+    private struct Entries {
+        var key: Data?
+        var values: [String: [String: String]] = [:]
+    }
+
+    private let entries = Mutex(Entries())
+
+    func credentials(_ stored: String, box: SecretBox?, id: Int64?) throws -> [String: String] {
+        let key = box?.keyBytes
+        if let known = entries.withLock({ $0.key == key ? $0.values[stored] : nil }) { return known }
+        let json = try CredentialEncryption.open(stored, with: box, id: id)
+        let values = try StoredJSON.decode([String: String].self, from: json, column: "channels.credentials", id: id)
+        entries.withLock { entries in
+            if entries.key != key || entries.values.count >= Self.limit { entries = Entries(key: key) }
+            entries.values[stored] = values
+        }
+        return values
     }
 }
 

@@ -28,6 +28,24 @@ struct CredentialEncryptionTests {
         #expect(throws: (any Error).self) { try box.open(String(decoding: bytes, as: UTF8.self)) }
     }
 
+    /// Opened credentials are kept by their stored text, for the key that opened them: under
+    /// another key the same text must fail as it would unopened, and a text that fails is not kept.
+    @Test func openedCredentialsAreKeptForTheirKeyOnly() throws {
+        let opened = OpenedCredentials()
+        let first = SecretBox(key: SymmetricKey(size: .bits256))
+        let sealed = try first.seal("{\"botToken\":\"123:secret\"}")
+        #expect(try opened.credentials(sealed, box: first, id: 1) == ["botToken": "123:secret"])
+        #expect(try opened.credentials(sealed, box: first, id: 1) == ["botToken": "123:secret"])
+        let other = SecretBox(key: SymmetricKey(size: .bits256))
+        #expect(throws: CorruptStoredValue.self) { try opened.credentials(sealed, box: other, id: 1) }
+        #expect(throws: CorruptStoredValue.self) { try opened.credentials(sealed, box: nil, id: 1) }
+        #expect(try opened.credentials(sealed, box: first, id: 1) == ["botToken": "123:secret"])
+        // Plain JSON (a row from before there was a key) opens with or without one.
+        #expect(try opened.credentials("{\"a\":\"b\"}", box: nil, id: 2) == ["a": "b"])
+        #expect(throws: CorruptStoredValue.self) { try opened.credentials("not json", box: first, id: 3) }
+        #expect(throws: CorruptStoredValue.self) { try opened.credentials("not json", box: first, id: 3) }
+    }
+
     @Test(arguments: TestBackend.all)
     func credentialsAreStoredEncryptedAndRotate(backend: TestBackend) async throws {
         let key = Self.processKey
