@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import ParleyCore
+import ParleyServer
 import ParleyStore
 
 @main
@@ -57,6 +58,9 @@ struct ParleyBench: AsyncParsableCommand {
     var realtimeIntervalMs: Int = 100
 
     func run() async throws {
+        // The handler `parley serve` writes plain lines with: setting a field on a request's
+        // logger costs what it costs in production.
+        LoggingSystem.bootstrap { label in LineLogHandler(label: label, format: .text) }
         var logger = Logger(label: "parley-bench")
         logger.logLevel = .warning
         // A database of its own in a directory of its own (attachments go beside it), removed

@@ -85,7 +85,7 @@ struct OperationsAPITests {
     func forwardedHeadersCountOnlyFromTrustedProxies(trusted: Bool) async throws {
         let lines = Mutex<[String]>([])
         var logger = Logger(label: "parley") { label in
-            JSONLogHandler(label: label, write: { line in lines.withLock { $0.append(line) } })
+            LineLogHandler(label: label, format: .json, write: { line in lines.withLock { $0.append(line) } })
         }
         logger.logLevel = .info
         try await TestBackend.sqlite.withDatabase { database in
