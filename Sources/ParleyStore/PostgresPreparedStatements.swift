@@ -23,24 +23,26 @@ final class PostgresStatementRegistry: Sendable {
     /// Clean runs as a fresh statement before a text is prepared.
     static let runsBeforePreparing = 2
 
+    /// Clean fresh runs so far, by name; `never` for a text that does not qualify, so that the
+    /// text is examined once rather than on each run.
     private let runs = Mutex<[String: Int]>([:])
+    private static let never = -1
 
-    /// The prepared statement's name for `sql` with `types`, when it is run prepared.
-    func preparedName(sql: String, types: [UInt32]) -> String? {
-        let key = Self.name(sql: sql, types: types)
-        let count = runs.withLock { $0[key] ?? 0 }
-        return count >= Self.runsBeforePreparing ? key : nil
+    /// Whether the statement named `name` (see ``name(sql:types:)``) runs prepared.
+    func isPrepared(_ name: String) -> Bool {
+        runs.withLock { $0[name] ?? 0 } >= Self.runsBeforePreparing
     }
 
-    /// Notes a clean run of `sql` as a fresh statement.
-    func ranFresh(sql: String, types: [UInt32]) {
-        guard Self.qualifies(sql) else { return }
-        let key = Self.name(sql: sql, types: types)
+    /// Notes a clean run as a fresh statement of `sql`, named `name`.
+    func ranFresh(_ name: String, sql: String) {
+        let known = runs.withLock { $0[name] }
+        guard known != Self.never else { return }
+        let qualifies = known != nil || Self.qualifies(sql)
         runs.withLock { runs in
-            if let count = runs[key] {
-                runs[key] = count + 1
+            if let count = runs[name] {
+                if count != Self.never { runs[name] = count + 1 }
             } else if runs.count < Self.capacity {
-                runs[key] = 1
+                runs[name] = qualifies ? 1 : Self.never
             }
         }
     }

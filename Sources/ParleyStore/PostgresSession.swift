@@ -41,7 +41,8 @@ struct PostgresSession: SQLDatabase {
             return
         }
         let registry = PostgresStatementRegistry.shared
-        if prepares, let name = registry.preparedName(sql: sql, types: types) {
+        let name = prepares ? PostgresStatementRegistry.name(sql: sql, types: types) : nil
+        if let name, registry.isPrepared(name) {
             try await NamedPostgresStatement.$text.withValue(.init(name: name, sql: sql)) {
                 for try await row in try await connection.execute(NamedPostgresStatement(bindings: bindings), logger: connection.logger) {
                     onRow(PostgresSessionRow(row: row))
@@ -54,7 +55,7 @@ struct PostgresSession: SQLDatabase {
         _ = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: connection.logger) { row in
             onRow(PostgresSessionRow(row: row))
         }.get()
-        if prepares { registry.ranFresh(sql: sql, types: types) }
+        if let name { registry.ranFresh(name, sql: sql) }
     }
 
     /// The binds as PostgresKit would encode them, with their types (0 for NULL, whose type the

@@ -151,7 +151,7 @@ public final class SQLiteDatabaseBackend: Database {
                 return .closed(.failure(error), commit: .success(false), waiting: group.close())
             }
             do {
-                try await db.raw(SQLQueryString(failRollbacks ? Self.failingRollback : "ROLLBACK TO parley_member")).run()
+                try await db.raw(undoing("ROLLBACK TO parley_member")).run()
                 try await db.raw("RELEASE parley_member").run()
             } catch let rollbackError {
                 await loseGroup(rollbackError)
@@ -170,10 +170,15 @@ public final class SQLiteDatabaseBackend: Database {
         }
     }
 
+    /// A rollback statement, or one that fails when the tests ask for it.
+    private func undoing(_ statement: String) -> SQLQueryString {
+        SQLQueryString(failRollbacks ? Self.failingRollback : statement)
+    }
+
     /// Ends the writer's transaction; a rollback that fails leaves it on a fresh connection.
     private func rollBack(_ db: any SQLDatabase, _ statement: String) async {
         do {
-            try await db.raw(SQLQueryString(failRollbacks ? Self.failingRollback : statement)).run()
+            try await db.raw(undoing(statement)).run()
         } catch {
             // The writer may still be inside the failed transaction: every later write
             // would be refused, or join it. A fresh connection starts clean.
