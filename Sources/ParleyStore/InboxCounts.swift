@@ -16,6 +16,10 @@ public struct InboxCounts: Sendable, Equatable {
 
     public var byAssignee: [Int64?: Tally]
 
+    public init(byAssignee: [Int64?: Tally]) {
+        self.byAssignee = byAssignee
+    }
+
     public var all: Tally {
         byAssignee.values.reduce(into: Tally()) { total, tally in
             total.open += tally.open

@@ -301,5 +301,6 @@ public enum Schema {
         Schema.searchIndexes,
         Schema.searchPieces,
         Schema.inboxSearchIndex,
+        Schema.inboxCountsIndex,
     ]
 }

@@ -18,15 +18,19 @@ public actor EventHub {
     private(set) var position = EventPosition.start
     private var subscribers: [Int64: [UInt64: EventSubscriber]] = [:]
     private var nextId: UInt64 = 0
-    private var counts = CountsCache()
+    private var counts: [Int64: CountsState] = [:]
+    /// Reads a workspace's counts (the tests slow it down).
+    let readCounts: @Sendable (Int64) async throws -> InboxCounts
     let presence = PresenceBook()
     /// Website chat visitors connected to this instance.
     let visitors = VisitorRegistry()
 
-    init(inbox: InboxRepository, metrics: RealtimeMetrics, clientCapacity: Int = 1024) {
+    init(inbox: InboxRepository, metrics: RealtimeMetrics, clientCapacity: Int = 1024,
+         readCounts: (@Sendable (Int64) async throws -> InboxCounts)? = nil) {
         self.inbox = inbox
         self.metrics = metrics
         self.clientCapacity = clientCapacity
+        self.readCounts = readCounts ?? { workspaceId in try await inbox.counts(workspaceId: workspaceId) }
     }
 
     private let started = StartGate()
@@ -77,40 +81,66 @@ public actor EventHub {
             metrics.lag.record(.milliseconds(max(0, Int64(now.timeIntervalSince(event.createdAt) * 1000))))
         }
         if end > position { position = end }
-        let changed = Set(events.filter(\.changesCounts).map(\.workspaceId))
-        for workspaceId in changed { counts.invalidate(workspaceId) }
-        for workspaceId in changed.sorted() where subscribers[workspaceId] != nil {
-            await sendCounts(workspaceId: workspaceId)
+        // Delivery never waits for counts: they follow from a read of their own.
+        for workspaceId in Set(events.filter(\.changesCounts).map(\.workspaceId)) {
+            counts[workspaceId, default: CountsState()].generation &+= 1
+            guard subscribers[workspaceId] != nil else { continue }
+            counts[workspaceId]?.broadcastDue = true
+            startCountsReads(workspaceId)
         }
     }
 
-    /// Each client of the workspace gets its own All / Mine / Unassigned counts.
-    func sendCounts(workspaceId: Int64, only: EventSubscriber? = nil) async {
-        let generation = counts.generation(of: workspaceId)
-        guard let tally = await currentCounts(workspaceId: workspaceId) else { return }
-        // Counts changed while these were read: the broadcast that follows the change carries
-        // newer ones to every client, this one included, and must not be overtaken by these.
-        if only != nil, counts.generation(of: workspaceId) != generation { return }
-        let clients = only.map { [$0] } ?? Array((subscribers[workspaceId] ?? [:]).values)
+    /// A new client's All / Mine / Unassigned counts: the last read's when still current,
+    /// otherwise those of the next read.
+    func sendCounts(to client: EventSubscriber) {
+        let workspaceId = client.workspaceId
+        if let current = counts[workspaceId]?.current(now: .now) {
+            offer(current, to: [client])
+            return
+        }
+        counts[workspaceId, default: CountsState()].waiting.append(client)
+        startCountsReads(workspaceId)
+    }
+
+    private func offer(_ tally: InboxCounts, to clients: [EventSubscriber]) {
         for client in clients {
             let view = CountsView(tally, userId: client.user.id, seesAll: client.seesAll)
             client.offer(OutboundFrame(position: nil, text: FrameText.signal("counts", view)))
         }
     }
 
-    /// The workspace's counts, read once for every caller that asks before they change (see
-    /// ``CountsCache``): clients that connect together (a server restart, a reconnect storm)
-    /// share one query instead of each scanning the open conversations.
-    private func currentCounts(workspaceId: Int64) async -> InboxCounts? {
-        if let pending = counts.pending(workspaceId, now: .now) { return await pending.value }
-        let inbox = inbox
-        let reading = Task { try? await inbox.counts(workspaceId: workspaceId) }
-        metrics.countsReads.increment()
-        counts.store(reading, for: workspaceId, now: .now)
-        let result = await reading.value
-        // A failed read is not shared: the next caller tries again.
-        if result == nil { counts.forget(workspaceId) }
-        return result
+    private func startCountsReads(_ workspaceId: Int64) {
+        guard counts[workspaceId]?.reading == false else { return }
+        counts[workspaceId]?.reading = true
+        Task { await runCountsReads(workspaceId) }
+    }
+
+    /// Reads counts, one read at a time, until every change and every waiting client has been
+    /// answered; each read waits out the pause its predecessor earned (see ``CountsState``).
+    private func runCountsReads(_ workspaceId: Int64) async {
+        while let state = counts[workspaceId], state.hasWork {
+            if let next = state.nextReadAt, next > .now { try? await Task.sleep(until: next, clock: .continuous) }
+            let generation = counts[workspaceId]?.generation ?? 0
+            let started = ContinuousClock.now
+            metrics.countsReads.increment()
+            let tally = try? await readCounts(workspaceId)
+            let ended = ContinuousClock.now
+            guard var state = counts[workspaceId] else { return }
+            state.nextReadAt = ended + min((ended - started) * CountsState.pause, CountsState.longestPause)
+            var recipients = state.waiting
+            state.waiting = []
+            if state.broadcastDue {
+                recipients = Array((subscribers[workspaceId] ?? [:]).values)
+                // A change during the read may be missing from these counts: another read follows.
+                state.broadcastDue = tally != nil && state.generation != generation
+            }
+            if let tally {
+                if state.generation == generation { state.latest = (tally, generation, ended) }
+                offer(tally, to: recipients)
+            }
+            counts[workspaceId] = state
+        }
+        counts[workspaceId]?.reading = false
     }
 
     // MARK: Signals

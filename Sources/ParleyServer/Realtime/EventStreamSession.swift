@@ -90,7 +90,7 @@ struct EventStreamSession {
         subscriber.markSent(cursor)
         try await outbound.writeTextMessage(FrameText.signal("ready"))
         try await outbound.writeTextMessage(await hub.presenceFrame(workspaceId: user.workspaceId).text)
-        await hub.sendCounts(workspaceId: user.workspaceId, only: subscriber)
+        await hub.sendCounts(to: subscriber)
         return cursor
     }
 
