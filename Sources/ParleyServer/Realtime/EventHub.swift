@@ -82,24 +82,17 @@ public actor EventHub {
         }
         if end > position { position = end }
         // Delivery never waits for counts: they follow from a read of their own.
-        for workspaceId in Set(events.filter(\.changesCounts).map(\.workspaceId)) {
-            counts[workspaceId, default: CountsState()].generation &+= 1
-            guard subscribers[workspaceId] != nil else { continue }
-            counts[workspaceId]?.broadcastDue = true
+        for workspaceId in Set(events.filter(\.changesCounts).map(\.workspaceId)) where subscribers[workspaceId] != nil {
+            counts[workspaceId, default: CountsState()].broadcastDue = true
             startCountsReads(workspaceId)
         }
     }
 
-    /// A new client's All / Mine / Unassigned counts: the last read's when still current,
-    /// otherwise those of the next read.
+    /// A new client's All / Mine / Unassigned counts, from the next read to start: one that
+    /// started earlier could predate a change the client has already seen in its replay.
     func sendCounts(to client: EventSubscriber) {
-        let workspaceId = client.workspaceId
-        if let current = counts[workspaceId]?.current(now: .now) {
-            offer(current, to: [client])
-            return
-        }
-        counts[workspaceId, default: CountsState()].waiting.append(client)
-        startCountsReads(workspaceId)
+        counts[client.workspaceId, default: CountsState()].waiting.append(client)
+        startCountsReads(client.workspaceId)
     }
 
     private func offer(_ tally: InboxCounts, to clients: [EventSubscriber]) {
@@ -117,28 +110,31 @@ public actor EventHub {
 
     /// Reads counts, one read at a time, until every change and every waiting client has been
     /// answered; each read waits out the pause its predecessor earned (see ``CountsState``).
+    /// A read answers the changes and the clients that came before it started; those that come
+    /// while it runs are answered by the next.
     private func runCountsReads(_ workspaceId: Int64) async {
-        while let state = counts[workspaceId], state.hasWork {
-            if let next = state.nextReadAt, next > .now { try? await Task.sleep(until: next, clock: .continuous) }
-            let generation = counts[workspaceId]?.generation ?? 0
+        while counts[workspaceId]?.hasWork == true {
+            // In short steps: a client arriving meanwhile brings the read forward.
+            while let next = counts[workspaceId]?.nextReadAt, next > .now {
+                try? await Task.sleep(until: min(next, .now + CountsState.shortestPause), clock: .continuous)
+            }
+            guard var before = counts[workspaceId] else { return }
+            let (waiting, broadcast) = (before.waiting, before.broadcastDue)
+            (before.waiting, before.broadcastDue) = ([], false)
+            counts[workspaceId] = before
             let started = ContinuousClock.now
             metrics.countsReads.increment()
             let tally = try? await readCounts(workspaceId)
             let ended = ContinuousClock.now
-            guard var state = counts[workspaceId] else { return }
-            state.nextReadAt = ended + min((ended - started) * CountsState.pause, CountsState.longestPause)
-            var recipients = state.waiting
-            state.waiting = []
-            if state.broadcastDue {
-                recipients = Array((subscribers[workspaceId] ?? [:]).values)
-                // A change during the read may be missing from these counts: another read follows.
-                state.broadcastDue = tally != nil && state.generation != generation
+            counts[workspaceId]?.lastRead = (ended, ended - started)
+            guard let tally else { continue }  // a failed read: clients keep what they had until the next change
+            var recipients = waiting
+            if broadcast {
+                // Clients that arrived during the read wait for the next one, not for these.
+                let arrived = Set((counts[workspaceId]?.waiting ?? []).map(\.id))
+                recipients = (subscribers[workspaceId] ?? [:]).values.filter { !arrived.contains($0.id) }
             }
-            if let tally {
-                if state.generation == generation { state.latest = (tally, generation, ended) }
-                offer(tally, to: recipients)
-            }
-            counts[workspaceId] = state
+            offer(tally, to: recipients)
         }
         counts[workspaceId]?.reading = false
     }
