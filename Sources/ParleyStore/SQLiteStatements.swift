@@ -138,8 +138,9 @@ struct SQLiteWorkerDatabase: SQLDatabase {
         case let number as Int64: .integer(Int(number))
         case let text as String: .text(text)
         case let number as Int: .integer(number)
+        // A value inside an optional is caught above; this catches a nil of any optional type,
+        // bound as NULL as the encoder would bind it.
         case let number as Int64?: number.map { .integer(Int($0)) } ?? .null
-        case let text as String?: text.map { .text($0) } ?? .null
         default: try encoder.encode(value)
         }
     }

@@ -11,7 +11,7 @@ import ParleyStore
 struct CountsState {
     /// After a read, the next for a change waits this many times as long as the read took, so
     /// that counting after changes takes at most a fifth of one reader however large the inbox...
-    static let pause = 4
+    static let pauseMultiple = 4
     /// ...but never longer than this,
     static let longestPause: Duration = .seconds(10)
     /// ...and never shorter than this, so that clients connecting together (a restart, a
@@ -19,7 +19,7 @@ struct CountsState {
     static let shortestPause: Duration = .milliseconds(100)
 
     static func pause(after took: Duration) -> Duration {
-        max(shortestPause, min(took * pause, longestPause))
+        max(shortestPause, min(took * pauseMultiple, longestPause))
     }
 
     /// Every client of the workspace needs new counts (an event changed them).

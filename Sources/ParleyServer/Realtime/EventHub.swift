@@ -7,7 +7,6 @@ import ParleyStore
 /// ``RealtimeService``) reads each new event once, and the hub gives the same encoded frame to
 /// every client allowed to see it; a client's own replay covers what came before it connected.
 public actor EventHub {
-    let inbox: InboxRepository
     let metrics: RealtimeMetrics
     let instance = UUID().uuidString
     /// Frames a client may fall behind by before it is closed with its resume id.
@@ -27,7 +26,6 @@ public actor EventHub {
 
     init(inbox: InboxRepository, metrics: RealtimeMetrics, clientCapacity: Int = 1024,
          readCounts: (@Sendable (Int64) async throws -> InboxCounts)? = nil) {
-        self.inbox = inbox
         self.metrics = metrics
         self.clientCapacity = clientCapacity
         self.readCounts = readCounts ?? { workspaceId in try await inbox.counts(workspaceId: workspaceId) }
