@@ -61,6 +61,8 @@ struct ParleyBench: AsyncParsableCommand {
         // The handler `parley serve` writes plain lines with: setting a field on a request's
         // logger costs what it costs in production.
         LoggingSystem.bootstrap { label in LineLogHandler(label: label, format: .text) }
+        // As `parley serve` does; the realtime part holds both ends of thousands of connections.
+        DescriptorLimit.raise()
         var logger = Logger(label: "parley-bench")
         logger.logLevel = .warning
         // A database of its own in a directory of its own (attachments go beside it), removed

@@ -38,8 +38,14 @@ struct RealtimeBench {
             _ = await other.task.result
             await second.shutdown()
         }
+        // Both ends of every connection are in this process: two descriptors each.
+        let descriptors = DescriptorLimit.current()
+        let idleCount = min(idleConnections, DescriptorLimit.connectionBudget(limit: descriptors) / 2)
+        if idleCount < idleConnections {
+            print("realtime: \(idleConnections) idle connections need \(2 * idleConnections) descriptors here; the open-file limit is \(descriptors), so \(idleCount) are opened")
+        }
         let before = residentMemoryMB()
-        let idle = try await connect(count: idleConnections, port: port, token: token) { _ in }
+        let idle = try await connect(count: idleCount, port: port, token: token) { _ in }
         try await Task.sleep(for: .seconds(2))
         let after = residentMemoryMB()
         print(String(format: "realtime: %d idle connections: RSS %.1f MB → %.1f MB (+%.1f MB, %.1f KB per connection, both ends in this process)",

@@ -67,7 +67,8 @@ public func buildApplication(services: Services, runWorkers: Bool = true,
     return Application(
         router: router,
         server: .http1WebSocketUpgrade(webSocketRouter: router, configuration: .init(ws: .init(maxFrameSize: 1 << 18))),
-        configuration: .init(address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "Parley"),
+        configuration: .init(address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "Parley",
+                             availableConnectionsDelegate: .maximum(services.configuration.connectionLimit(), logger: services.logger)),
         services: workers,
         onServerRunning: onServerRunning,
         logger: services.logger

@@ -29,6 +29,16 @@ public struct ServerConfiguration: Sendable {
     /// may go to loopback and private addresses (`--allow-private-targets`,
     /// `PARLEY_ALLOW_PRIVATE_TARGETS=1`); off by default. See ``NetworkTargetPolicy``.
     public var allowPrivateTargets = false
+    /// The most client connections (HTTP and WebSocket) open at once (`--max-connections`,
+    /// `PARLEY_MAX_CONNECTIONS`); nil, or more than the descriptor limit leaves room for, means
+    /// that room (see ``DescriptorLimit``).
+    public var maxConnections: Int? = nil
+
+    /// How many connections the server accepts at once under `descriptors` open descriptors.
+    public func connectionLimit(descriptors: Int = DescriptorLimit.current()) -> Int {
+        let room = DescriptorLimit.connectionBudget(limit: descriptors)
+        return min(maxConnections ?? room, room)
+    }
 
     public init(
         host: String = "127.0.0.1",

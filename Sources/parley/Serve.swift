@@ -32,12 +32,17 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("shutdown-grace"), help: "Seconds a SIGTERM waits for requests and jobs to finish (env PARLEY_SHUTDOWN_GRACE; default 20)")
     var shutdownGrace: Double?
 
+    @Option(name: .customLong("max-connections"),
+            help: "Most client connections open at once; more wait to be accepted (env PARLEY_MAX_CONNECTIONS; default what the open-file limit leaves room for)")
+    var maxConnections: Int?
+
     @Flag(name: .customLong("allow-private-targets"),
           help: "Let channels' API base URLs and other outbound requests reach loopback and private addresses (env PARLEY_ALLOW_PRIVATE_TARGETS=1; for tests and local stand-ins only)")
     var allowPrivateTargets = false
 
     func run() async throws {
         let logger = try database.makeLogger()
+        let descriptors = DescriptorLimit.raise()
         let host = self.host ?? Environment.value("PARLEY_HOST") ?? "127.0.0.1"
         let port = try self.port ?? Environment.value("PARLEY_PORT").map { raw in
             guard let port = Int(raw) else { throw ValidationError("PARLEY_PORT must be a number") }
@@ -84,9 +89,13 @@ struct Serve: AsyncParsableCommand {
         let services = Services(configuration: configuration, database: db, metrics: registry, blobs: blobs, logger: logger)
         do {
             let publicURL = configuration.publicURL
+            let connections = configuration.connectionLimit(descriptors: descriptors)
             try await runUntilTerminated(pool: pool, services: services) {
                 try await prepare(services: services, secrets: secrets)
-                logger.info("Parley listening", metadata: ["url": "\(publicURL)", "database": "\(db.kind.rawValue)"])
+                logger.info("Parley listening", metadata: [
+                    "url": "\(publicURL)", "database": "\(db.kind.rawValue)",
+                    "maxConnections": "\(connections)", "openFileLimit": "\(descriptors)",
+                ])
                 return try buildApplication(services: services)
             }
         } catch {

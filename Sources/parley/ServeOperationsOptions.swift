@@ -24,6 +24,11 @@ extension Serve {
             }
             configuration.outboxLease = seconds
         }
+        configuration.maxConnections = try maxConnections ?? Environment.value("PARLEY_MAX_CONNECTIONS").map { raw in
+            guard let count = Int(raw) else { throw ValidationError("PARLEY_MAX_CONNECTIONS must be a number") }
+            return count
+        }
+        if let count = configuration.maxConnections, count < 1 { throw ValidationError("the connection limit must be at least 1") }
         configuration.allowPrivateTargets = allowPrivateTargets || Environment.value("PARLEY_ALLOW_PRIVATE_TARGETS") == "1"
     }
 }

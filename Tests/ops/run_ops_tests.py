@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Operations tests against the reference setup (see harness.py). Run by scripts/test-ops."""
 import http.client as httpclient
-import json, os, re, sqlite3, subprocess, sys, threading, time, traceback
+import json, os, re, socket, sqlite3, subprocess, sys, threading, time, traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (PARLEY, PORTS, PUBLIC, ROOT, SERVER_URL, WORK, Instance, Setup, WebSocket, database_url, http, psql,
@@ -184,6 +184,58 @@ def test_backup_restore_and_move_on_the_command_line(setup):
         assert count == len(in_backup), (count, len(in_backup))
     finally:
         psql(SERVER_URL, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def test_connections_beyond_the_open_file_limit_wait_instead_of_stopping_the_server(setup):
+    """At its open-file limit a process on Linux is stopped by the Swift runtime's thread pool
+    (its once-a-second check of its workers opens /proc files). The server keeps connections
+    below the limit: a flood waits to be accepted, and requests are served once it is gone.
+    (Requests run during the flood so that the thread pool has work queued when it checks.)"""
+    import resource
+    env = dict(os.environ, PARLEY_DATABASE_URL=f"sqlite://{os.path.join(WORK, 'limit.sqlite')}", PARLEY_PORT="8183",
+               PARLEY_LOG_FORMAT="json", PARLEY_OWNER_EMAIL="owner@ops.test", PARLEY_OWNER_PASSWORD="ops-password-1", PARLEY_BCRYPT_COST="4")
+    log_path = os.path.join(WORK, "limit.log")
+    server = subprocess.Popen([PARLEY, "serve"], env=env, cwd=WORK, stdout=open(log_path, "w"), stderr=subprocess.STDOUT,
+                              preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256)))
+    flood, stop = [], threading.Event()
+    try:
+        wait_until(lambda: http("GET", "http://127.0.0.1:8183/readyz")[0] == 200, "the instance with 256 descriptors")
+
+        def requests():
+            # Connections opened before the flood, so the server has work while it is at the limit.
+            connection = httpclient.HTTPConnection("127.0.0.1", 8183, timeout=30)
+            while not stop.is_set():
+                try:
+                    connection.request("GET", "/healthz")
+                    connection.getresponse().read()
+                except (OSError, httpclient.HTTPException):
+                    return
+
+        workers = [threading.Thread(target=requests) for _ in range(8)]
+        for worker in workers:
+            worker.start()
+        for _ in range(400):
+            try:
+                flood.append(socket.create_connection(("127.0.0.1", 8183), timeout=1))
+            except OSError:
+                break  # the listen backlog is full: later clients wait in their SYN retries
+        assert len(flood) > 256, f"only {len(flood)} connections opened"
+        time.sleep(8)
+        assert server.poll() is None, f"the server stopped ({server.returncode}) with {len(flood)} connections open"
+        for sock in flood:
+            sock.close()
+        stop.set()
+        for worker in workers:
+            worker.join()
+        wait_until(lambda: http("GET", "http://127.0.0.1:8183/healthz")[0] == 200, "the server to serve again")
+        listening = [json.loads(line) for line in open(log_path) if '"Parley listening"' in line]
+        assert listening and listening[0]["maxConnections"] == "128" and listening[0]["openFileLimit"] == "256", listening
+    finally:
+        stop.set()
+        for sock in flood:
+            sock.close()
+        server.terminate()
+        server.wait()
 
 
 def main():

@@ -10,18 +10,21 @@ public struct SMTPServer: Sendable {
     public var port: Int
     public var hostname: String
     public var maxSize: Int
+    /// Sessions served at once; senders beyond it wait to be accepted.
+    public var maxSessions: Int
     /// Whether mail for this address is taken.
     public var accepts: @Sendable (String) async -> Bool
     /// Takes in a message; a thrown ``MailError/transient(_:)`` asks the sender to try later.
     public var deliver: @Sendable (_ sender: String, _ recipients: [String], _ message: [UInt8]) async throws -> Void
 
-    public init(host: String, port: Int, hostname: String = "parley.localhost", maxSize: Int = 25 << 20,
+    public init(host: String, port: Int, hostname: String = "parley.localhost", maxSize: Int = 25 << 20, maxSessions: Int = 100,
                 accepts: @escaping @Sendable (String) async -> Bool,
                 deliver: @escaping @Sendable (_ sender: String, _ recipients: [String], _ message: [UInt8]) async throws -> Void) {
         self.host = host
         self.port = port
         self.hostname = hostname
         self.maxSize = maxSize
+        self.maxSessions = max(1, maxSessions)
         self.accepts = accepts
         self.deliver = deliver
     }
@@ -40,9 +43,14 @@ public struct SMTPServer: Sendable {
         onListening(server.channel.localAddress?.port ?? port)
         try await withTaskCancellationHandler {
             try await server.executeThenClose { connections in
-                try await withThrowingDiscardingTaskGroup { group in
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    var open = 0
                     for try await connection in connections {
+                        // At the cap the next session waits for one to end; unread connections
+                        // stay in the listen backlog, holding none of this process's descriptors.
+                        if open >= maxSessions, try await group.next() != nil { open -= 1 }
                         group.addTask { await serve(connection) }
+                        open += 1
                     }
                 }
             }
