@@ -45,14 +45,18 @@ public struct TokenRepository: Sendable {
         return (token, info)
     }
 
+    /// The user's columns as `u.…`: built once, since every authenticated request reads them
+    /// (built on each request, through Foundation's trimming, it was 4% of the task threads' time serving the composer).
+    static let userColumns = UserRepository.columns.split(separator: ",")
+        .map { "u." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
+
     /// The user a presented token belongs to, if the token exists, has not expired and the user is
     /// not disabled.
     public func authenticate(token: String, at now: Date) async throws -> (user: User, token: APIToken)? {
         let hash = Self.hash(token)
-        let prefixed = UserRepository.columns.split(separator: ",").map { "u." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
         return try await database.read { db in
             guard let row = try await db.raw("""
-                SELECT \(unsafeRaw: prefixed), t.id AS token_id, t.kind AS token_kind, t.name AS token_name, t.prefix AS token_prefix,
+                SELECT \(unsafeRaw: Self.userColumns), t.id AS token_id, t.kind AS token_kind, t.name AS token_name, t.prefix AS token_prefix,
                        t.created_at AS token_created_at, t.last_used_at AS token_last_used_at, t.expires_at AS token_expires_at
                 FROM api_tokens t JOIN users u ON u.id = t.user_id
                 WHERE t.token_hash = \(bind: hash)

@@ -32,6 +32,13 @@ public struct WorkspaceRepository: Sendable {
         }
     }
 
+    /// Whether the workspace's agents see every conversation, read alone: access checks ask it
+    /// on every agent's request, and the whole row's JSON settings need not be decoded for it.
+    /// Nil when there is no such workspace.
+    public static func agentsSeeAll(on db: any SQLDatabase, workspaceId: Int64) async throws -> Bool? {
+        try await db.raw("SELECT agents_see_all FROM workspaces WHERE id = \(bind: workspaceId)").first()?.decodeBool(column: "agents_see_all")
+    }
+
     public func count() async throws -> Int {
         try await database.read { db in
             try await db.raw("SELECT COUNT(*) AS n FROM workspaces").first().required("count").decode(column: "n", as: Int.self)
