@@ -9,6 +9,7 @@ import hmac
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -81,6 +82,8 @@ class Server:
                 self.process.kill()
                 self.process.wait()
         self.log.close()
+        # Its database and files: a stopped server's are not looked at again.
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class Api:
