@@ -66,8 +66,10 @@ struct HTTPBench {
                                                     role: .agent, actorUserId: nil, at: now)
 
                 let clientLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-                let client = HTTPClient(eventLoopGroupProvider: .shared(clientLoop),
-                                        configuration: .init(connectionPool: .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 128)))
+                var clientConfiguration = HTTPClient.Configuration(connectionPool: .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 128))
+                // No tracing span per request: its attributes parse each URL again, on the threads the server shares.
+                clientConfiguration.tracing.tracer = nil
+                let client = HTTPClient(eventLoopGroupProvider: .shared(clientLoop), configuration: clientConfiguration)
                 return try await withCleanup {
                     // "/proc/thread-self" names the thread that reads it: PID/task/TID.
                     let clientThread = try await clientLoop.next().submit {

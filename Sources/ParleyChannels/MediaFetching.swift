@@ -74,8 +74,11 @@ extension ProviderHTTP {
     }
 
     /// The client for downloads: it follows no redirect by itself, so that each hop is checked.
-    static let downloads = HTTPClient(eventLoopGroupProvider: .singleton,
-                                      configuration: HTTPClient.Configuration(redirectConfiguration: .disallow))
+    static let downloads: HTTPClient = {
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
+        configuration.tracing.tracer = nil
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
 
     /// `filename="…"` from a Content-Disposition header.
     static func fileName(disposition: String) -> String? {

@@ -33,6 +33,18 @@ public struct ProviderHTTP: Sendable {
         }
     }
 
+    /// The client for calls to providers and workflow endpoints. It follows no redirect:
+    /// `targets` checks the address a request goes to, and a redirect the client followed by
+    /// itself would reach one never checked (a public address answering `302` with
+    /// `Location: http://127.0.0.1/…`). It opens no tracing span: no tracer is installed, and
+    /// the span's attributes parsed each request's URL once more.
+    public static let sharedClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration.singletonConfiguration
+        configuration.redirectConfiguration = .disallow
+        configuration.tracing.tracer = nil
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
     public let client: HTTPClient
     public let timeout: TimeAmount
     /// Checked before every request, so that a host whose name now resolves to a private

@@ -78,7 +78,7 @@ public struct Services: Sendable {
         // Without a configured store (tests, tools) files go to a fresh temporary directory.
         self.blobs = blobs ?? DiskBlobStore(root: FileManager.default.temporaryDirectory.appendingPathComponent("parley-files-\(UUID().uuidString)"))
         self.channelRuntime = channelRuntime ?? ChannelRuntime(http: ProviderHTTP(
-            client: .shared, targets: NetworkTargetPolicy(allowsPrivateTargets: configuration.allowPrivateTargets)))
+            client: ProviderHTTP.sharedClient, targets: NetworkTargetPolicy(allowsPrivateTargets: configuration.allowPrivateTargets)))
         self.configuration = configuration
         self.database = database
         self.clock = clock

@@ -56,7 +56,7 @@ struct APIHarness {
             let clock = TestClock(Date())
             let services = Services(
                 configuration: ServerConfiguration(host: "127.0.0.1", port: 8080, publicURL: "https://parley.example.com/", bcryptCost: 4),
-                database: database, clock: clock, channelRuntime: ChannelRuntime(http: ProviderHTTP(client: .shared, timeout: providerTimeout, targets: targets)),
+                database: database, clock: clock, channelRuntime: ChannelRuntime(http: ProviderHTTP(client: ProviderHTTP.sharedClient, timeout: providerTimeout, targets: targets)),
                 logger: .quiet
             )
             _ = try await Bootstrap.ensureWorkspace(services: services, email: ownerEmail, password: ownerPassword)

@@ -17,7 +17,7 @@ struct ReachInstancesTests {
     static func instance(_ database: any Database, clock: TestClock) -> Services {
         Services(configuration: ServerConfiguration(host: "127.0.0.1", port: 8080, publicURL: "https://parley.example.com/", bcryptCost: 4),
                  database: database, clock: clock,
-                 channelRuntime: ChannelRuntime(http: ProviderHTTP(client: .shared, timeout: .seconds(5), targets: .allowingPrivate)), logger: .quiet)
+                 channelRuntime: ChannelRuntime(http: ProviderHTTP(client: ProviderHTTP.sharedClient, timeout: .seconds(5), targets: .allowingPrivate)), logger: .quiet)
     }
 
     @Test func aQueuedMessageGoesOnceWithTwoInstancesRunning() async throws {
