@@ -88,4 +88,33 @@ struct RealtimeCountsTests {
             await hub.unregister(client)
         }
     }
+
+    @Test func aClientWhoseFirstCountsReadFailedGetsTheNext() async throws {
+        try await TestBackend.sqlite.withDatabase { database in
+            let attempts = Mutex(0)
+            let hub = EventHub(inbox: InboxRepository(database: database), metrics: RealtimeMetrics(registry: PrometheusCollectorRegistry()),
+                               readCounts: { _ in
+                                   let attempt = attempts.withLock { $0 += 1; return $0 }
+                                   if attempt == 1 { throw StoreError.conflict("the database is busy") }
+                                   return InboxCounts(byAssignee: [nil: .init(open: 3, unread: 0)])
+                               })
+            await hub.start(at: .start, bus: QuietBus())
+            let owner = User(id: 1, workspaceId: 1, email: "o@example.com", name: "O", role: .owner, createdAt: Date(), disabled: false)
+            let (client, _) = await hub.register(user: owner, seesAll: true)
+            await hub.sendCounts(to: client)
+            let waiting = Task {
+                for await frame in client.frames where frame.text.contains("\"counts\"") { return frame.text }
+                return ""
+            }
+            let timeout = Task {
+                try await Task.sleep(for: .seconds(10))
+                waiting.cancel()
+            }
+            let text = await waiting.value
+            timeout.cancel()
+            #expect(text.contains("\"open\":3"), "counts after a failed read: \(text)")
+            #expect(attempts.withLock { $0 } == 2)
+            await hub.unregister(client)
+        }
+    }
 }

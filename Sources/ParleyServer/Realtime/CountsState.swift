@@ -28,11 +28,15 @@ struct CountsState {
     var waiting: [EventSubscriber] = []
     var reading = false
     var lastRead: (ended: ContinuousClock.Instant, took: Duration)?
+    /// Reads that failed in a row (the database busy or unreachable). Their clients and changes
+    /// wait for the next read, which waits twice as long after each (at most ``longestPause``).
+    var failedReads = 0
 
     /// When the next read may start: soon when clients wait for their first counts, later for
     /// a change alone, whose clients already have counts (see ``pause``).
     var nextReadAt: ContinuousClock.Instant? {
         guard let lastRead else { return nil }
+        if failedReads > 0 { return lastRead.ended + min(Self.shortestPause * (1 << min(failedReads, 7)), Self.longestPause) }
         return lastRead.ended + (waiting.isEmpty ? Self.pause(after: lastRead.took) : Self.shortestPause)
     }
 

@@ -125,7 +125,14 @@ public actor EventHub {
             let tally = try? await readCounts(workspaceId)
             let ended = ContinuousClock.now
             counts[workspaceId]?.lastRead = (ended, ended - started)
-            guard let tally else { continue }  // a failed read: clients keep what they had until the next change
+            guard let tally else {
+                // Its clients would otherwise never get their first counts: the next read answers them.
+                counts[workspaceId]?.failedReads += 1
+                counts[workspaceId]?.waiting.insert(contentsOf: waiting, at: 0)
+                if broadcast { counts[workspaceId]?.broadcastDue = true }
+                continue
+            }
+            counts[workspaceId]?.failedReads = 0
             var recipients = waiting
             if broadcast {
                 // Clients that arrived during the read wait for the next one, not for these.
