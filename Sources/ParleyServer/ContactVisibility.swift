@@ -11,10 +11,7 @@ extension AuthenticatedContext {
     func restrictedContactViewer(_ services: Services) async throws -> Int64? {
         let user = identity.user
         guard user.role == .agent else { return nil }
-        let seesAll = try await services.database.read { db in
-            try await WorkspaceRepository.agentsSeeAll(on: db, workspaceId: user.workspaceId)
-        }
-        return seesAll == false ? user.id : nil
+        return try await services.database.read { db in try await Self.seesOnlyOwn(user, on: db) } ? user.id : nil
     }
 
     /// The `{id}` contact of the path, if the caller may see it, or a 404 (see
@@ -25,7 +22,7 @@ extension AuthenticatedContext {
         let user = identity.user
         guard user.role == .agent else { return contactId }
         let hidden = try await services.database.read { db -> Bool in
-            guard try await WorkspaceRepository.agentsSeeAll(on: db, workspaceId: user.workspaceId) == false else { return false }
+            guard try await Self.seesOnlyOwn(user, on: db) else { return false }
             let assignee = try await db.raw("""
                 SELECT assignee_id FROM conversations
                 WHERE contact_id = \(bind: contactId) AND workspace_id = \(bind: user.workspaceId) AND is_latest = \(bind: true)
@@ -35,5 +32,11 @@ extension AuthenticatedContext {
         }
         if hidden { throw APIError.notFound("contact") }
         return contactId
+    }
+
+    /// Whether `user` is an agent of a workspace where agents do not see All.
+    private static func seesOnlyOwn(_ user: User, on db: any SQLDatabase) async throws -> Bool {
+        guard user.role == .agent else { return false }
+        return try await WorkspaceRepository.agentsSeeAll(on: db, workspaceId: user.workspaceId) == false
     }
 }

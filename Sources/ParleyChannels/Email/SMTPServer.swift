@@ -46,8 +46,9 @@ public struct SMTPServer: Sendable {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     var open = 0
                     for try await connection in connections {
-                        // At the cap the next session waits for one to end; unread connections
-                        // stay in the listen backlog, holding none of this process's descriptors.
+                        // At the cap the next session waits for one to end. The channel stops
+                        // accepting once a few accepted connections wait unread; the rest wait in
+                        // the listen backlog, holding none of this process's descriptors.
                         if open >= maxSessions, try await group.next() != nil { open -= 1 }
                         group.addTask { await serve(connection) }
                         open += 1
