@@ -54,8 +54,10 @@ struct RealtimeStreamTests {
                 for _ in 0..<20 { group.addTask { try await live.stream() } }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
+            // Generous waits: with the whole suite on one PostgreSQL a counts read has taken
+            // 1.7 s, and each client may wait for the read after the one it arrived during.
             for client in clients {
-                let counts = try await client.next("counts")
+                let counts = try await client.next("counts", timeout: .seconds(30))
                 #expect(((counts.data["all"] as? [String: Any])?["open"] as? NSNumber)?.intValue == 1)
             }
             let reads = try #require(Self.countsReads(try await api.send(.get, "/metrics", token: "").text))
@@ -67,12 +69,12 @@ struct RealtimeStreamTests {
             // arrive first (an event delivered while the clients connected), then the new one.
             var open = 0
             for _ in 0..<5 where open != 2 {
-                let broadcast = try await clients[0].next("counts")
+                let broadcast = try await clients[0].next("counts", timeout: .seconds(30))
                 open = ((broadcast.data["all"] as? [String: Any])?["open"] as? NSNumber)?.intValue ?? 0
             }
             #expect(open == 2)
             let late = try await live.stream()
-            let counts = try await late.next("counts")
+            let counts = try await late.next("counts", timeout: .seconds(30))
             #expect(((counts.data["all"] as? [String: Any])?["open"] as? NSNumber)?.intValue == 2)
             for client in clients + [late] { await client.close() }
         }
