@@ -11,7 +11,7 @@ extension AuthenticatedContext {
     func restrictedContactViewer(_ services: Services) async throws -> Int64? {
         let user = identity.user
         guard user.role == .agent else { return nil }
-        return try await services.database.read { db in try await Self.seesOnlyOwn(user, on: db) } ? user.id : nil
+        return try await services.database.read { db in try await Self.agentsSeeOnlyOwn(user.workspaceId, on: db) } ? user.id : nil
     }
 
     /// The `{id}` contact of the path, if the caller may see it, or a 404 (see
@@ -22,7 +22,7 @@ extension AuthenticatedContext {
         let user = identity.user
         guard user.role == .agent else { return contactId }
         let hidden = try await services.database.read { db -> Bool in
-            guard try await Self.seesOnlyOwn(user, on: db) else { return false }
+            guard try await Self.agentsSeeOnlyOwn(user.workspaceId, on: db) else { return false }
             let assignee = try await db.raw("""
                 SELECT assignee_id FROM conversations
                 WHERE contact_id = \(bind: contactId) AND workspace_id = \(bind: user.workspaceId) AND is_latest = \(bind: true)
@@ -34,9 +34,9 @@ extension AuthenticatedContext {
         return contactId
     }
 
-    /// Whether `user` is an agent of a workspace where agents do not see All.
-    private static func seesOnlyOwn(_ user: User, on db: any SQLDatabase) async throws -> Bool {
-        guard user.role == .agent else { return false }
-        return try await WorkspaceRepository.agentsSeeAll(on: db, workspaceId: user.workspaceId) == false
+    /// Whether the workspace's agents do not see All. Callers ask it for agents only, before
+    /// the read, so that other roles cost no read at all.
+    private static func agentsSeeOnlyOwn(_ workspaceId: Int64, on db: any SQLDatabase) async throws -> Bool {
+        try await WorkspaceRepository.agentsSeeAll(on: db, workspaceId: workspaceId) == false
     }
 }

@@ -22,6 +22,11 @@ struct CountsState {
         max(shortestPause, min(took * pauseMultiple, longestPause))
     }
 
+    /// After failed reads the next waits twice as long each time: 0.2 s, 0.4 s, … at most ``longestPause``.
+    static func pause(afterFailures failures: Int) -> Duration {
+        min(shortestPause * (1 << min(failures, 7)), longestPause)
+    }
+
     /// Every client of the workspace needs new counts (an event changed them).
     var broadcastDue = false
     /// Clients that connected and wait for their first counts.
@@ -29,14 +34,14 @@ struct CountsState {
     var reading = false
     var lastRead: (ended: ContinuousClock.Instant, took: Duration)?
     /// Reads that failed in a row (the database busy or unreachable). Their clients and changes
-    /// wait for the next read, which waits twice as long after each (at most ``longestPause``).
+    /// wait for the next read (see ``pause(afterFailures:)``).
     var failedReads = 0
 
     /// When the next read may start: soon when clients wait for their first counts, later for
     /// a change alone, whose clients already have counts (see ``pause``).
     var nextReadAt: ContinuousClock.Instant? {
         guard let lastRead else { return nil }
-        if failedReads > 0 { return lastRead.ended + min(Self.shortestPause * (1 << min(failedReads, 7)), Self.longestPause) }
+        if failedReads > 0 { return lastRead.ended + Self.pause(afterFailures: failedReads) }
         return lastRead.ended + (waiting.isEmpty ? Self.pause(after: lastRead.took) : Self.shortestPause)
     }
 

@@ -32,7 +32,7 @@ struct ConnectionLimitTests {
         var limit = rlimit()
         #expect(getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0)
         let raised = DescriptorLimit.raise()
-        #expect(raised == min(Int(limit.rlim_max), 1 << 20))
+        #expect(raised == min(Int(clamping: limit.rlim_max), 1 << 20))
         #expect(DescriptorLimit.current() == raised)
     }
 
