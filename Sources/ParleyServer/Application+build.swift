@@ -66,7 +66,7 @@ public func buildApplication(services: Services, runWorkers: Bool = true,
     if let port = services.configuration.smtpPort { workers.append(EmailListener(services: services, port: port)) }
     return Application(
         router: router,
-        server: .http1WebSocketUpgrade(webSocketRouter: router, configuration: .init(ws: .init(maxFrameSize: 1 << 18))),
+        server: .parley(webSocketRouter: router, idleTimeout: services.configuration.idleTimeout),
         configuration: .init(address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "Parley",
                              availableConnectionsDelegate: .maximum(services.configuration.connectionLimit(), logger: services.logger)),
         services: workers,

@@ -33,6 +33,11 @@ public struct ServerConfiguration: Sendable {
     /// `PARLEY_MAX_CONNECTIONS`); nil, or more than the descriptor limit leaves room for, means
     /// that room (see ``DescriptorLimit``).
     public var maxConnections: Int? = nil
+    /// How long a connection may go without sending a complete request head, from when it
+    /// opens or from its last response, before it is closed (`--idle-timeout`,
+    /// `PARLEY_IDLE_TIMEOUT`). Longer than the 60 s a proxy in front commonly keeps an idle
+    /// connection, so that the proxy, not Parley, closes first.
+    public var idleTimeout: Duration = .seconds(75)
 
     /// How many connections the server accepts at once under `descriptors` open descriptors.
     public func connectionLimit(descriptors: Int = DescriptorLimit.current()) -> Int {

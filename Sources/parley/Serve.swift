@@ -36,6 +36,10 @@ struct Serve: AsyncParsableCommand {
             help: "Most client connections open at once; more wait to be accepted (env PARLEY_MAX_CONNECTIONS; default what the open-file limit leaves room for)")
     var maxConnections: Int?
 
+    @Option(name: .customLong("idle-timeout"),
+            help: "Seconds a connection may stay open without sending a request before it is closed (env PARLEY_IDLE_TIMEOUT; default 75)")
+    var idleTimeout: Double?
+
     @Flag(name: .customLong("allow-private-targets"),
           help: "Let channels' API base URLs and other outbound requests reach loopback and private addresses (env PARLEY_ALLOW_PRIVATE_TARGETS=1; for tests and local stand-ins only)")
     var allowPrivateTargets = false
@@ -90,11 +94,12 @@ struct Serve: AsyncParsableCommand {
         do {
             let publicURL = configuration.publicURL
             let connections = configuration.connectionLimit(descriptors: descriptors)
+            let idleSeconds = configuration.idleTimeout.components.seconds
             try await runUntilTerminated(pool: pool, services: services) {
                 try await prepare(services: services, secrets: secrets)
                 logger.info("Parley listening", metadata: [
                     "url": "\(publicURL)", "database": "\(db.kind.rawValue)",
-                    "maxConnections": "\(connections)", "openFileLimit": "\(descriptors)",
+                    "maxConnections": "\(connections)", "openFileLimit": "\(descriptors)", "idleTimeout": "\(idleSeconds)",
                 ])
                 return try buildApplication(services: services)
             }

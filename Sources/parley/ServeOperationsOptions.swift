@@ -29,6 +29,13 @@ extension Serve {
             return count
         }
         if let count = configuration.maxConnections, count < 1 { throw ValidationError("the connection limit must be at least 1") }
+        if let idle = try idleTimeout ?? Environment.value("PARLEY_IDLE_TIMEOUT").map({ raw in
+            guard let seconds = Double(raw) else { throw ValidationError("PARLEY_IDLE_TIMEOUT must be a number of seconds") }
+            return seconds
+        }) {
+            guard (1...3600).contains(idle) else { throw ValidationError("the idle timeout must be 1 to 3600 seconds") }
+            configuration.idleTimeout = .milliseconds(Int64(idle * 1000))
+        }
         configuration.allowPrivateTargets = allowPrivateTargets || Environment.value("PARLEY_ALLOW_PRIVATE_TARGETS") == "1"
     }
 }

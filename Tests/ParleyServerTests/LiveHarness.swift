@@ -17,17 +17,21 @@ struct LiveHarness {
     var services: Services { api.services }
 
     /// Runs a live server on `database` (a fresh one of `backend` when nil).
-    static func run(_ backend: TestBackend, database: (any Database)? = nil, _ body: @escaping @Sendable (LiveHarness) async throws -> Void) async throws {
+    static func run(_ backend: TestBackend, database: (any Database)? = nil, configure: @escaping @Sendable (inout ServerConfiguration) -> Void = { _ in },
+                    _ body: @escaping @Sendable (LiveHarness) async throws -> Void) async throws {
         if let database {
-            try await run(on: database, body)
+            try await run(on: database, configure: configure, body)
         } else {
-            try await backend.withDatabase { database in try await run(on: database, body) }
+            try await backend.withDatabase { database in try await run(on: database, configure: configure, body) }
         }
     }
 
-    private static func run(on database: any Database, _ body: @escaping @Sendable (LiveHarness) async throws -> Void) async throws {
+    private static func run(on database: any Database, configure: (inout ServerConfiguration) -> Void,
+                            _ body: @escaping @Sendable (LiveHarness) async throws -> Void) async throws {
         let clock = TestClock(Date())
-        let services = Services(configuration: ServerConfiguration(host: "127.0.0.1", port: 0, bcryptCost: 4), database: database, clock: clock, logger: .quiet)
+        var configuration = ServerConfiguration(host: "127.0.0.1", port: 0, bcryptCost: 4)
+        configure(&configuration)
+        let services = Services(configuration: configuration, database: database, clock: clock, logger: .quiet)
         // Nil for a second instance on a shared database: the owner exists already.
         _ = try await Bootstrap.ensureWorkspace(services: services, email: APIHarness.ownerEmail, password: APIHarness.ownerPassword)
         let app = try buildApplication(services: services, runWorkers: false)

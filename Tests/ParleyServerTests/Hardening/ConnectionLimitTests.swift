@@ -37,16 +37,8 @@ struct ConnectionLimitTests {
     }
 
     @Test func anHTTPClientBeyondTheCapIsServedWhenAConnectionCloses() async throws {
-        try await TestBackend.sqlite.withDatabase { database in
-            var configuration = ServerConfiguration(host: "127.0.0.1", port: 0, bcryptCost: 4)
-            configuration.maxConnections = 2
-            let services = Services(configuration: configuration, database: database, logger: .quiet)
-            // Run as `parley serve` does: the test framework's live server drops the limit.
-            let (ports, signal) = AsyncStream.makeStream(of: Int.self)
-            let app = try buildApplication(services: services, runWorkers: false, onServerRunning: { signal.yield($0.localAddress?.port ?? 0) })
-            let running = Task { try await app.runService(gracefulShutdownSignals: []) }
-            var iterator = ports.makeAsyncIterator()
-            let port = try #require(await iterator.next())
+        // Run as `parley serve` does: the test framework's live server drops the limit.
+        try await ServedApplication.run(configure: { $0.maxConnections = 2 }) { port in
             let request = "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"
             let first = try RawConnection(port: port), second = try RawConnection(port: port)
             try first.send(request)
@@ -60,8 +52,6 @@ struct ConnectionLimitTests {
             #expect(await third.receive(within: .seconds(5))?.hasPrefix("HTTP/1.1 200") == true)
             second.close()
             third.close()
-            running.cancel()
-            _ = await running.result
         }
     }
 
@@ -84,49 +74,4 @@ struct ConnectionLimitTests {
         second.close()
         third.close()
     }
-}
-
-/// A loopback TCP client: connecting succeeds once the listen backlog takes it, before
-/// the server accepts, which is what these tests need to see.
-final class RawConnection {
-    private let descriptor: Int32
-
-    init(port: Int) throws {
-        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw POSIXError(.EMFILE) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else {
-            Glibc.close(descriptor)
-            throw POSIXError(.ECONNREFUSED)
-        }
-    }
-
-    func send(_ text: String) throws {
-        let bytes = Array(text.utf8)
-        guard Glibc.send(descriptor, bytes, bytes.count, Int32(MSG_NOSIGNAL)) == bytes.count else { throw POSIXError(.EPIPE) }
-    }
-
-    /// What arrives within `timeout`, or nil when nothing does. Polls without blocking: the
-    /// server under test runs on the same few threads.
-    func receive(within timeout: Duration) async -> String? {
-        let deadline = ContinuousClock.now + timeout
-        while true {
-            var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-            if poll(&poller, 1, 0) == 1 {
-                var buffer = [UInt8](repeating: 0, count: 4096)
-                let count = recv(descriptor, &buffer, buffer.count, 0)
-                return count > 0 ? String(decoding: buffer[..<count], as: UTF8.self) : nil
-            }
-            guard ContinuousClock.now < deadline else { return nil }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-    }
-
-    func close() { Glibc.close(descriptor) }
 }
