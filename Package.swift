@@ -147,6 +147,7 @@ let package = Package(
             dependencies: [
                 "ParleyCore", "ParleyStore", "ParleyTestSupport",
                 .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict

@@ -99,7 +99,9 @@ struct SQLiteResultRow: SQLRow {
         guard let offset = columns.index[column] else {
             throw DecodingError.keyNotFound(SQLiteColumnKey(column), .init(codingPath: [], debugDescription: "no column \(column)"))
         }
-        return try Self.decoder.decode(D.self, from: values[offset])
+        let value = values[offset]
+        if let direct = ColumnTypes.direct(value, as: D.self) { return direct }
+        return try Self.decoder.decode(D.self, from: value)
     }
 }
 

@@ -24,7 +24,9 @@ public enum StoredText {
     }
 
     public static func decode(_ stored: String) -> String {
-        guard stored.unicodeScalars.contains("\u{FFFF}") else { return stored }
+        // U+FFFF is EF BF BF in UTF-8: a byte scan turns away nearly every string sooner than
+        // decoding its scalars does.
+        guard stored.utf8.contains(0xEF), stored.unicodeScalars.contains("\u{FFFF}") else { return stored }
         var out = String.UnicodeScalarView()
         var escaped = false
         for scalar in stored.unicodeScalars {
@@ -85,10 +87,14 @@ struct TextSafeRow: SQLRow {
 
     func decode<D: Decodable>(column: String, as type: D.Type) throws -> D {
         let value = try base.decode(column: column, as: D.self)
-        // Only text is escaped; the type check first spares every other value a dynamic cast.
-        guard D.self == String.self || D.self == String?.self else { return value }
-        // Also matches String? holding a value: dynamic casts look through optionals.
-        if let text = value as? String, let decoded = StoredText.decode(text) as? D { return decoded }
-        return value
+        // Only text is escaped. The casts are to the type just compared equal (see ColumnTypes).
+        switch ObjectIdentifier(D.self) {
+        case ColumnTypes.string:
+            return unsafeBitCast(StoredText.decode(unsafeBitCast(value, to: String.self)), to: D.self)
+        case ColumnTypes.optionalString:
+            return unsafeBitCast(unsafeBitCast(value, to: String?.self).map(StoredText.decode), to: D.self)
+        default:
+            return value
+        }
     }
 }
