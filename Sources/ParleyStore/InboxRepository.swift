@@ -88,7 +88,7 @@ public struct InboxRepository: Sendable {
             // picks the better of the two by itself (measured), so it keeps the IN form below.
             var source: SQLQueryString = "conversations c"
             if let search = query.search, kind == .postgres {
-                source = "(\(ContactSearchSQL.matchingIds(search, workspaceId: query.workspaceId, kind: kind))) matched JOIN conversations c ON c.contact_id = matched.id"
+                source = "(\(ContactSearchSQL.matchingIds(search, workspaceId: query.workspaceId, kind: kind, forMembership: false))) matched JOIN conversations c ON c.contact_id = matched.id"
             }
             // The window's end needs the channel and the identity; other sorts and filters read
             // the conversation alone.
@@ -125,7 +125,7 @@ public struct InboxRepository: Sendable {
                 sql = "\(sql) AND EXISTS (SELECT 1 FROM contact_tags t WHERE t.contact_id = c.contact_id AND t.tag = \(bind: tag))"
             }
             if let search = query.search, kind == .sqlite {
-                sql = "\(sql) AND c.contact_id IN (\(ContactSearchSQL.matchingIds(search, workspaceId: query.workspaceId, kind: kind)))"
+                sql = "\(sql) AND c.contact_id IN (\(ContactSearchSQL.matchingIds(search, workspaceId: query.workspaceId, kind: kind, forMembership: true)))"
             }
             if let after = query.after {
                 let comparison = direction == "DESC" ? "<" : ">"
