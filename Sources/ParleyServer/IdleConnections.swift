@@ -94,7 +94,7 @@ final class FirstRequestDeadline: ChannelInboundHandler, RemovableChannelHandler
         deadline = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
             // Told as the end of the client's input, which the WebSocket upgrade handler
             // answers by closing quietly; a plain close is logged as a failed upgrade, an
-            // error line for every such connection. The close after it is for anything else.
+            // error line for every such connection. The close covers a pipeline that did not.
             context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
             context.close(promise: nil)
         }

@@ -258,7 +258,6 @@ public struct ContactRepository: Sendable {
     /// Custom fields as stored when there are none: what the encoder writes for an empty object.
     static let noCustomFields = "{}"
 
-
     static func replaceTags(on db: any SQLDatabase, contactId: Int64, workspaceId: Int64, tags: [String]) async throws {
         try await db.raw("DELETE FROM contact_tags WHERE contact_id = \(bind: contactId)").run()
         guard !tags.isEmpty else { return }

@@ -100,8 +100,7 @@ struct SQLiteResultRow: SQLRow {
             throw DecodingError.keyNotFound(SQLiteColumnKey(column), .init(codingPath: [], debugDescription: "no column \(column)"))
         }
         let value = values[offset]
-        if let direct = ColumnTypes.direct(value, as: D.self) { return direct }
-        return try Self.decoder.decode(D.self, from: value)
+        return try ColumnTypes.read(value, as: D.self) { try Self.decoder.decode(D.self, from: value) }
     }
 }
 

@@ -94,12 +94,12 @@ struct Serve: AsyncParsableCommand {
         do {
             let publicURL = configuration.publicURL
             let connections = configuration.connectionLimit(descriptors: descriptors)
-            let idleSeconds = configuration.idleTimeout.components.seconds
+            let idle = configuration.idleTimeout
             try await runUntilTerminated(pool: pool, services: services) {
                 try await prepare(services: services, secrets: secrets)
                 logger.info("Parley listening", metadata: [
                     "url": "\(publicURL)", "database": "\(db.kind.rawValue)",
-                    "maxConnections": "\(connections)", "openFileLimit": "\(descriptors)", "idleTimeout": "\(idleSeconds)",
+                    "maxConnections": "\(connections)", "openFileLimit": "\(descriptors)", "idleTimeout": "\(idle)",
                 ])
                 return try buildApplication(services: services)
             }
