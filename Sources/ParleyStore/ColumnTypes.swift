@@ -4,12 +4,17 @@ import SQLiteNIO
 /// first asks the runtime whether the type converts itself (a protocol-conformance lookup) and
 /// reads optionals through a nested `Decoder`: with that on every value, Swift's runtime took
 /// 27% of the benchmark's time reading inbox pages and search results at a million contacts.
+/// PostgreSQL's rows (``PostgresSessionRow``) compare the same type identities.
 enum ColumnTypes {
     // Kept once: naming an optional's type instantiates its metadata through a cache lookup.
     static let int64 = ObjectIdentifier(Int64.self)
     static let optionalInt64 = ObjectIdentifier(Int64?.self)
     static let string = ObjectIdentifier(String.self)
     static let optionalString = ObjectIdentifier(String?.self)
+    static let int = ObjectIdentifier(Int.self)
+    static let optionalInt = ObjectIdentifier(Int?.self)
+    static let bool = ObjectIdentifier(Bool.self)
+    static let optionalBool = ObjectIdentifier(Bool?.self)
 
     /// A value read directly. Not a generic `D?`: the runtime looks up the metadata of an
     /// optional of a generic type on every call (4% of an inbox page's time).

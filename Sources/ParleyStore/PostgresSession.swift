@@ -106,25 +106,23 @@ struct PostgresSessionRow: SQLRow {
     func decode<T: Decodable>(column: String, as type: T.Type) throws -> T {
         guard cells.contains(column) else { return try row.sql().decode(column: column, as: T.self) }
         let cell = cells[column]
-        // Metadata comparisons, not casts: this runs for every value of every row.
+        // Type identities compared, not cast: this runs for every value of every row (see
+        // ColumnTypes). Each cast is to the type just compared equal, so it reinterprets nothing.
         do {
-            if T.self == Int64.self { return try same(cell.decode(Int64.self), as: T.self) }
-            if T.self == Int64?.self { return try same(cell.decode(Int64?.self), as: T.self) }
-            if T.self == String.self { return try same(cell.decode(String.self), as: T.self) }
-            if T.self == String?.self { return try same(cell.decode(String?.self), as: T.self) }
-            if T.self == Int.self { return try same(cell.decode(Int.self), as: T.self) }
-            if T.self == Int?.self { return try same(cell.decode(Int?.self), as: T.self) }
-            if T.self == Bool.self { return try same(cell.decode(Bool.self), as: T.self) }
-            if T.self == Bool?.self { return try same(cell.decode(Bool?.self), as: T.self) }
+            switch ObjectIdentifier(T.self) {
+            case ColumnTypes.int64: return unsafeBitCast(try cell.decode(Int64.self), to: T.self)
+            case ColumnTypes.optionalInt64: return unsafeBitCast(try cell.decode(Int64?.self), to: T.self)
+            case ColumnTypes.string: return unsafeBitCast(try cell.decode(String.self), to: T.self)
+            case ColumnTypes.optionalString: return unsafeBitCast(try cell.decode(String?.self), to: T.self)
+            case ColumnTypes.int: return unsafeBitCast(try cell.decode(Int.self), to: T.self)
+            case ColumnTypes.optionalInt: return unsafeBitCast(try cell.decode(Int?.self), to: T.self)
+            case ColumnTypes.bool: return unsafeBitCast(try cell.decode(Bool.self), to: T.self)
+            case ColumnTypes.optionalBool: return unsafeBitCast(try cell.decode(Bool?.self), to: T.self)
+            default: break
+            }
         } catch {
             // PostgresKit's translation knows more conversions (and words its errors its own way).
         }
         return try row.sql().decode(column: column, as: T.self)
-    }
-
-    /// `value` as `T`, which the caller has checked is its own type.
-    private func same<V, T>(_ value: V, as _: T.Type) -> T {
-        // Cannot fail: V and T are the same type here.
-        value as! T
     }
 }
