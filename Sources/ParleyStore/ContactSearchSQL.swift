@@ -2,7 +2,7 @@ import ParleyCore
 import SQLKit
 
 /// The SQL that finds contacts matching a search-bar query (SPEC §2), per engine: a subquery
-/// of matching contact ids built as a UNION, so each part is answered by its own index.
+/// of matching contact ids built as a union of parts, so each part is answered by its own index.
 enum ContactSearchSQL {
     /// `forMembership`: the caller only asks whether an id is among them (`IN`), so the parts
     /// are joined with UNION ALL. A UNION puts every match into a temporary b-tree to drop the
