@@ -47,4 +47,12 @@ enum Environment {
         guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else { return nil }
         return value
     }
+
+    /// The variable `name` as a number of seconds, if set; an error naming it if it is not a number.
+    static func seconds(_ name: String) throws -> Double? {
+        try value(name).map { raw in
+            guard let seconds = Double(raw) else { throw ValidationError("\(name) must be a number of seconds") }
+            return seconds
+        }
+    }
 }

@@ -12,10 +12,7 @@ extension Serve {
         case .success(let proxies): configuration.trustedProxies = proxies
         case .failure(let invalid): throw ValidationError("--trusted-proxy / PARLEY_TRUSTED_PROXIES: \(invalid)")
         }
-        let grace = try shutdownGrace ?? Environment.value("PARLEY_SHUTDOWN_GRACE").map { raw in
-            guard let seconds = Double(raw) else { throw ValidationError("PARLEY_SHUTDOWN_GRACE must be a number of seconds") }
-            return seconds
-        } ?? 20
+        let grace = try shutdownGrace ?? Environment.seconds("PARLEY_SHUTDOWN_GRACE") ?? 20
         guard (0...3600).contains(grace) else { throw ValidationError("the shutdown grace must be 0 to 3600 seconds") }
         configuration.shutdownGrace = .milliseconds(Int64(grace * 1000))
         if let raw = Environment.value("PARLEY_OUTBOX_LEASE_SECONDS") {
@@ -29,10 +26,7 @@ extension Serve {
             return count
         }
         if let count = configuration.maxConnections, count < 1 { throw ValidationError("the connection limit must be at least 1") }
-        if let idle = try idleTimeout ?? Environment.value("PARLEY_IDLE_TIMEOUT").map({ raw in
-            guard let seconds = Double(raw) else { throw ValidationError("PARLEY_IDLE_TIMEOUT must be a number of seconds") }
-            return seconds
-        }) {
+        if let idle = try idleTimeout ?? Environment.seconds("PARLEY_IDLE_TIMEOUT") {
             guard (1...3600).contains(idle) else { throw ValidationError("the idle timeout must be 1 to 3600 seconds") }
             configuration.idleTimeout = .milliseconds(Int64(idle * 1000))
         }

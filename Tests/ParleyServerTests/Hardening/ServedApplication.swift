@@ -53,35 +53,44 @@ final class RawConnection {
         guard Glibc.send(descriptor, bytes, bytes.count, Int32(MSG_NOSIGNAL)) == bytes.count else { throw POSIXError(.EPIPE) }
     }
 
-    /// What arrives within `timeout`, or nil when nothing does. Polls without blocking: the
-    /// server under test runs on the same few threads.
+    /// What arrives within `timeout`, or nil when nothing does (or the server closes first).
     func receive(within timeout: Duration) async -> String? {
-        let deadline = ContinuousClock.now + timeout
-        while true {
-            var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-            if poll(&poller, 1, 0) == 1 {
-                var buffer = [UInt8](repeating: 0, count: 4096)
-                let count = recv(descriptor, &buffer, buffer.count, 0)
-                return count > 0 ? String(decoding: buffer[..<count], as: UTF8.self) : nil
+        await wait(within: timeout) { arrival in
+            switch arrival {
+            case .text(let text): .some(text)
+            case .closed: .some(nil)
             }
-            guard ContinuousClock.now < deadline else { return nil }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
+        } ?? nil
     }
 
     /// Whether the server closes the connection within `timeout`; what it sends before is skipped.
     func closedByServer(within timeout: Duration) async -> Bool {
+        await wait(within: timeout) { arrival in
+            if case .closed = arrival { true } else { nil }
+        } ?? false
+    }
+
+    private enum Arrival {
+        case text(String)
+        case closed
+    }
+
+    /// Reads what arrives until `answer` makes something of it or `timeout` passes (nil). Polls
+    /// without blocking: the server under test runs on the same few threads.
+    private func wait<Answer>(within timeout: Duration, _ answer: (Arrival) -> Answer?) async -> Answer? {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
             if poll(&poller, 1, 0) == 1 {
                 var buffer = [UInt8](repeating: 0, count: 4096)
-                if recv(descriptor, &buffer, buffer.count, 0) <= 0 { return true }
+                let count = recv(descriptor, &buffer, buffer.count, 0)
+                let arrival = count > 0 ? Arrival.text(String(decoding: buffer[..<count], as: UTF8.self)) : .closed
+                if let result = answer(arrival) { return result }
                 continue
             }
             try? await Task.sleep(for: .milliseconds(10))
         }
-        return false
+        return nil
     }
 
     func close() { Glibc.close(descriptor) }
