@@ -102,7 +102,7 @@ public final class PostgresDatabaseBackend: Database {
         await running.wait()
         do {
             let result = try await client.withTransaction(logger: logger) { connection in
-                try await body(TextSafeDatabase(base: PostgresSession(connection: connection, prepares: true)))
+                try await body(TextSafeDatabase(base: PostgresSession(connection: connection)))
             }
             commits.signal()
             return result

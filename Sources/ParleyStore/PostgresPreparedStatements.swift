@@ -8,13 +8,19 @@ import Synchronization
 /// named statement is parsed once per connection, and after a few runs PostgreSQL keeps one
 /// plan for it.
 ///
-/// Only statements of write transactions qualify: single-row inserts, updates and lookups by
-/// key, whose best plan does not depend on the values bound. Reads (inbox pages, searches) are
-/// planned for their values each time. A text qualifies once it ran twice as a fresh statement
-/// without error, so a statement that cannot be prepared (it names a table a migration has yet
-/// to create) never is; a text that reads `*` does not, since its columns could change under a
-/// kept plan. Each text is prepared separately for each combination of bound types it is run
-/// with (PostgreSQL fixes a prepared statement's parameter types), and their number is bounded.
+/// Reads qualify as well as writes: an agent's request is mostly lookups by key (its token,
+/// its access, the composer's channel and identity), and planning them anew took 31% of
+/// PostgreSQL's CPU while agents read composer states (`perf`). PostgreSQL plans a prepared
+/// statement for its values for its first five runs and keeps one generic plan only when that
+/// plan is estimated no dearer, so an inbox page still gets the plan its values need. A text
+/// that matches with `LIKE` does not qualify: a search's plan depends on its pattern, which a
+/// generic plan cannot see, and the estimate that would choose between them is a guess.
+///
+/// A text qualifies once it ran twice as a fresh statement without error, so a statement that
+/// cannot be prepared (it names a table a migration has yet to create) never is; a text that
+/// reads `*` does not, since its columns could change under a kept plan. Each text is prepared
+/// separately for each combination of bound types it is run with (PostgreSQL fixes a prepared
+/// statement's parameter types), and their number is bounded.
 final class PostgresStatementRegistry: Sendable {
     static let shared = PostgresStatementRegistry()
 
@@ -51,7 +57,7 @@ final class PostgresStatementRegistry: Sendable {
         let start = sql.utf8.prefix { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\n") }.count
         let verb = sql.utf8.dropFirst(start).prefix(6)
         let verbs = ["SELECT", "INSERT", "UPDATE", "DELETE"].map { Array($0.utf8) }
-        guard verbs.contains(where: { $0.elementsEqual(verb) }) else { return false }
+        guard verbs.contains(where: { $0.elementsEqual(verb) }), !sql.contains(" LIKE ") else { return false }
         // `count(*)` keeps its columns; any other `*` reads whatever columns the table has.
         return !sql.replacingOccurrences(of: "(*)", with: "").contains("*")
     }

@@ -15,13 +15,10 @@ struct PostgresSession: SQLDatabase {
     let connection: PostgresConnection
     /// PostgresKit's view of the same connection, for what this does not handle itself.
     let fallback: any SQLDatabase
-    /// Runs qualifying statements prepared (``PostgresStatementRegistry``): in write transactions.
-    let prepares: Bool
 
-    init(connection: PostgresConnection, prepares: Bool = false) {
+    init(connection: PostgresConnection) {
         self.connection = connection
         self.fallback = connection.sql(queryLogLevel: nil)
-        self.prepares = prepares
     }
 
     var logger: Logger { connection.logger }
@@ -40,9 +37,10 @@ struct PostgresSession: SQLDatabase {
             try await fallback.execute(sql: query, onRow)
             return
         }
+        // Qualifying statements run prepared (``PostgresStatementRegistry``).
         let registry = PostgresStatementRegistry.shared
-        let name = prepares ? PostgresStatementRegistry.name(sql: sql, types: types) : nil
-        if let name, registry.isPrepared(name) {
+        let name = PostgresStatementRegistry.name(sql: sql, types: types)
+        if registry.isPrepared(name) {
             try await NamedPostgresStatement.$text.withValue(.init(name: name, sql: sql)) {
                 for try await row in try await connection.execute(NamedPostgresStatement(bindings: bindings), logger: connection.logger) {
                     onRow(PostgresSessionRow(row: row))
@@ -55,7 +53,7 @@ struct PostgresSession: SQLDatabase {
         _ = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: connection.logger) { row in
             onRow(PostgresSessionRow(row: row))
         }.get()
-        if let name { registry.ranFresh(name, sql: sql) }
+        registry.ranFresh(name, sql: sql)
     }
 
     /// The binds as PostgresKit would encode them, with their types (0 for NULL, whose type the

@@ -4,8 +4,9 @@ import ParleyTestSupport
 import SQLKit
 import Testing
 
-/// Write transactions on PostgreSQL run their repeated statements prepared: once per
-/// combination of bound types, never a statement reading `*`, and with the same results.
+/// PostgreSQL runs repeated statements prepared, in write transactions and reads: once per
+/// combination of bound types, never a statement reading `*` or matching with `LIKE`, and with
+/// the same results.
 @Suite("PostgreSQL prepared statements")
 struct PostgresPreparedStatementTests {
     /// The statements prepared on the transaction's connection whose text starts with `prefix`,
@@ -65,6 +66,34 @@ struct PostgresPreparedStatementTests {
             #expect(outcomes == [true, true, false, true, false, true])
             let starred = try await database.transaction { db in try await Self.prepared(on: db, startingWith: "SELECT * FROM \(table)") }
             #expect(starred.isEmpty)
+        }
+    }
+
+    @Test(.enabled(if: TestBackend.all.contains(.postgres), "needs PARLEY_TEST_POSTGRES_URL"))
+    func repeatedReadsArePreparedButNotPatternMatches() async throws {
+        try await TestBackend.postgres.withDatabase { database in
+            let table = "prepared_\(UUID().uuidString.prefix(8).lowercased())"
+            try await database.transaction { db in
+                try await db.raw("CREATE TABLE \(unsafeRaw: table) (id BIGINT PRIMARY KEY, s TEXT)").run()
+                try await db.raw("INSERT INTO \(unsafeRaw: table) (id, s) VALUES (1, 'ana'), (2, 'bruno'), (3, 'ana maria')").run()
+            }
+            // One read holds one connection, where its statements are prepared.
+            let (found, matched, lookups, patterns) = try await database.read { db in
+                var found: [String] = []
+                var matched: [Int] = []
+                for id: Int64 in [1, 2, 3, 1] {
+                    found += try await db.raw("SELECT s FROM \(unsafeRaw: table) WHERE id = \(bind: id)").all()
+                        .map { try $0.decode(column: "s", as: String.self) }
+                    matched.append(try await db.raw("SELECT id FROM \(unsafeRaw: table) WHERE s LIKE \(bind: "%an%")").all().count)
+                }
+                return (found, matched, try await Self.prepared(on: db, startingWith: "SELECT s FROM \(table)"),
+                        try await Self.prepared(on: db, startingWith: "SELECT id FROM \(table)"))
+            }
+            #expect(found == ["ana", "bruno", "ana maria", "ana"])
+            #expect(matched == [2, 2, 2, 2])
+            // The lookup by key, prepared after its second run; the pattern match never.
+            #expect(lookups == ["{bigint}"])
+            #expect(patterns.isEmpty)
         }
     }
 }
