@@ -87,6 +87,12 @@ public struct InboxRepository: Sendable {
             // the few matching contacts drive; without, the inbox index does. SQLite's planner
             // picks the better of the two by itself (measured), so it keeps the IN form below.
             var source: SQLQueryString = "conversations c"
+            let status = query.closing == nil ? query.status : .open
+            if query.search != nil, status == .closed, kind == .sqlite {
+                // The matches are the closed ones (see ContactSearchSQL); SQLite's planner would
+                // otherwise read the index of all conversations, which names more of its terms.
+                source = "conversations c INDEXED BY conversations_closed_latest"
+            }
             if let search = query.search, kind == .postgres {
                 source = "(\(ContactSearchSQL.matchingIds(search, workspaceId: query.workspaceId, kind: kind, forMembership: false))) matched JOIN conversations c ON c.contact_id = matched.id"
             }
@@ -95,11 +101,13 @@ public struct InboxRepository: Sendable {
             if query.closing != nil {
                 source = "\(source) LEFT JOIN channels ch ON ch.id = c.channel_id LEFT JOIN contact_identities i ON i.id = c.identity_id"
             }
+            // A literal on SQLite, so that its planner sees the partial indexes' terms implied.
+            let latest: SQLQueryString = kind == .sqlite ? "1" : "\(bind: true)"
             var sql: SQLQueryString = """
                 SELECT c.id, \(unsafeRaw: sortKey) AS sort_key FROM \(source)
-                WHERE c.workspace_id = \(bind: query.workspaceId) AND c.is_latest = \(bind: true)
+                WHERE c.workspace_id = \(bind: query.workspaceId) AND c.is_latest = \(latest)
                 """
-            switch query.closing == nil ? query.status : .open {
+            switch status {
             case .open: sql = "\(sql) AND c.status = 'open'"
             case .closed: sql = "\(sql) AND c.status = 'closed'"
             case .all: break
@@ -125,7 +133,10 @@ public struct InboxRepository: Sendable {
                 sql = "\(sql) AND EXISTS (SELECT 1 FROM contact_tags t WHERE t.contact_id = c.contact_id AND t.tag = \(bind: tag))"
             }
             if let search = query.search, kind == .sqlite {
-                sql = "\(sql) AND c.contact_id IN (\(ContactSearchSQL.matchingIds(search, workspaceId: query.workspaceId, kind: kind, forMembership: true)))"
+                sql = """
+                    \(sql) AND c.contact_id IN (\(ContactSearchSQL.matchingIds(search, workspaceId: query.workspaceId, kind: kind, forMembership: true,
+                                                                              closedOnly: status == .closed)))
+                    """
             }
             if let after = query.after {
                 let comparison = direction == "DESC" ? "<" : ">"

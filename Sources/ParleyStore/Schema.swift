@@ -302,5 +302,6 @@ public enum Schema {
         Schema.searchPieces,
         Schema.inboxSearchIndex,
         Schema.inboxCountsIndex,
+        Schema.closedSearch,
     ]
 }

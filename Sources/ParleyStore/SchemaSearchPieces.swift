@@ -63,7 +63,7 @@ extension Schema {
 
     /// A value's pieces as the full-text column's text: each in hexadecimal, space-separated.
     /// NULL for NULL, and nothing for a value of fewer than three characters.
-    private static func pieces(_ value: String) -> String {
+    static func pieces(_ value: String) -> String {
         """
         (SELECT group_concat(hex(substr(\(value), p.n, \(SearchPieces.length))), ' ') FROM search_piece_positions p
          WHERE p.n <= length(\(value)) - 2)

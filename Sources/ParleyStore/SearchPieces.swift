@@ -25,6 +25,8 @@ enum SearchPieces {
     enum Field {
         /// A contact's folded "first last" (`contacts.search_name`).
         case name
+        /// The same, of the contacts whose latest conversation is closed (migration 16).
+        case closedName
         /// A contact's phone digits.
         case phone
         /// A phone-number identity's digits (WhatsApp, SMS); its row is the identity's.
@@ -35,13 +37,14 @@ enum SearchPieces {
         var index: (table: String, column: String?) {
             switch self {
             case .name: ("contact_pieces", "name")
+            case .closedName: ("closed_contact_pieces", nil)
             case .phone: ("contact_pieces", "phone")
             case .identityPhone: ("identity_pieces", nil)
             }
         }
 
         /// The row's column holding the whole value.
-        var source: String { self == .name ? "search_name" : "phone_digits" }
+        var source: String { self == .name || self == .closedName ? "search_name" : "phone_digits" }
     }
 
     /// The full-text query for the pieces of `field` that start with `text` (cut to a piece),
@@ -62,7 +65,7 @@ enum SearchPieces {
         let table = field.index.table
         var sql: SQLQueryString
         switch field {
-        case .name, .phone:
+        case .name, .closedName, .phone:
             sql = needsCheck
                 ? "SELECT c.id FROM \(unsafeRaw: table) s JOIN contacts c ON c.id = s.rowid WHERE \(unsafeRaw: table) MATCH \(bind: query)"
                 : "SELECT rowid AS id FROM \(unsafeRaw: table) WHERE \(unsafeRaw: table) MATCH \(bind: query)"
