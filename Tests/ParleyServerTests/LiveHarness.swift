@@ -30,6 +30,10 @@ struct LiveHarness {
                             _ body: @escaping @Sendable (LiveHarness) async throws -> Void) async throws {
         let clock = TestClock(Date())
         var configuration = ServerConfiguration(host: "127.0.0.1", port: 0, bcryptCost: 4)
+        // The test client keeps one connection and does not open another once the server closes
+        // it. In a full parallel run a test can wait its turn for longer than the default idle
+        // timeout between two requests ("I/O on closed channel"); the timeout has tests of its own.
+        configuration.idleTimeout = .seconds(3600)
         configure(&configuration)
         let services = Services(configuration: configuration, database: database, clock: clock, logger: .quiet)
         // Nil for a second instance on a shared database: the owner exists already.
