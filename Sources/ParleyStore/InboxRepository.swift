@@ -145,7 +145,12 @@ public struct InboxRepository: Sendable {
                         OR (\(unsafeRaw: sortKey) = \(bind: after.key) AND c.id \(unsafeRaw: comparison) \(bind: after.id)))
                     """
             }
-            sql = "\(sql) ORDER BY \(unsafeRaw: sortKey) \(unsafeRaw: direction), c.id \(unsafeRaw: direction) LIMIT \(bind: query.limit)"
+            // PostgreSQL gets the limit written in: it plans a prepared statement with an unknown
+            // limit as if it kept a tenth of the rows, finds that plan dearer than its plans for
+            // the values, and so planned every page anew (1.2-1.4 ms of a 3 ms page). SQLite's
+            // statements are kept per text, so there it stays bound.
+            let limit: SQLQueryString = kind == .postgres ? "\(unsafeRaw: String(query.limit))" : "\(bind: query.limit)"
+            sql = "\(sql) ORDER BY \(unsafeRaw: sortKey) \(unsafeRaw: direction), c.id \(unsafeRaw: direction) LIMIT \(limit)"
             // The page's rows are chosen first and joined after: joined before, every candidate
             // (each conversation of each matching contact, with a search) read its contact,
             // channel, assignee, identity and last message, to keep a page of them.
