@@ -11,9 +11,7 @@ extension Schema {
     static let closedSearch = Migration(version: 16, name: "the names of contacts whose conversation is closed") { f in
         guard f.kind == .sqlite else { return [] }
         let closed = { (row: String) in "\(row)is_latest = 1 AND \(row)status = 'closed'" }
-        let add = { (contact: String, name: String) in
-            "INSERT OR REPLACE INTO closed_contact_pieces (rowid, name) VALUES (\(contact), \(pieces(name)))"
-        }
+        // The contact's name as the contacts table holds it (after the change, in a trigger).
         let addContact = { (contact: String) in
             "INSERT OR REPLACE INTO closed_contact_pieces (rowid, name) SELECT id, \(pieces("search_name")) FROM contacts WHERE id = \(contact)"
         }
@@ -50,7 +48,7 @@ extension Schema {
             CREATE TRIGGER contacts_closed_rename AFTER UPDATE OF search_name ON contacts
             WHEN old.search_name IS NOT new.search_name
                 AND EXISTS (SELECT 1 FROM conversations c WHERE c.contact_id = new.id AND \(closed("c.")))
-            BEGIN \(add("new.id", "new.search_name")); END
+            BEGIN \(addContact("new.id")); END
             """,
             "CREATE TRIGGER contacts_closed_delete AFTER DELETE ON contacts BEGIN DELETE FROM closed_contact_pieces WHERE rowid = old.id; END",
         ]
