@@ -77,9 +77,20 @@ struct PostgresSession: SQLDatabase {
         return (bindings, types)
     }
 
-    private static func isNil<T>(_ value: T) -> Bool {
-        (value as Optional<Any>) == nil
+    /// Whether a bind is a nil optional. Boxed in `any Encodable`, a nil optional is not itself
+    /// nil (`value as Any?` wraps it in `.some`), so the optional is asked; a statement with a
+    /// NULL bound went to PostgresKit, and so was never prepared.
+    private static func isNil(_ value: any Encodable & Sendable) -> Bool {
+        (value as? any OptionalBind)?.isNone ?? false
     }
+}
+
+private protocol OptionalBind {
+    var isNone: Bool { get }
+}
+
+extension Optional: OptionalBind {
+    fileprivate var isNone: Bool { self == nil }
 }
 
 /// A row read from the driver's cells. The lookup of columns by name is the result's own,

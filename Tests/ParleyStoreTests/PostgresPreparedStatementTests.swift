@@ -45,8 +45,9 @@ struct PostgresPreparedStatementTests {
                 }
                 return try await Self.prepared(on: db, startingWith: update)
             }
-            // Each prepared after two fresh runs; the second update once per type bound to `s`.
-            #expect(types == ["{bigint,bigint}", "{bigint,bigint}", "{text,bigint}"])
+            // Each prepared after two fresh runs: the first update once with a number bound and
+            // once with NULL (PostgreSQL infers its type), the second once per type bound to `s`.
+            #expect(types == ["{bigint,bigint}", "{bigint,bigint}", "{bigint,bigint}", "{text,bigint}"])
             let rows = try await database.read { db in
                 try await db.raw("SELECT id, v, s FROM \(unsafeRaw: table) ORDER BY id").all()
                     .map { "\(try $0.decode(column: "id", as: Int64.self)) \(try $0.decode(column: "v", as: Int64?.self).map(String.init) ?? "-") \(try $0.decode(column: "s", as: String.self))" }
